@@ -36,3 +36,6 @@ fmt:
 
 clean:
 	rm -rf $(OUT)
+
+# The lab (systemd-nspawn machines) brings its own targets; included last so `make` alone builds.
+-include lab/lab.mk

@@ -79,5 +79,9 @@ Start with 'kforge init phase certs all' to lay down a cluster's PKI, and
 // commandBuilders lists the top-level commands in the order they appear in help. A command is
 // added here only once it works; nothing half-built is shown to users.
 var commandBuilders = []func(Streams) *cobra.Command{
+	newInitCommand,
+	newCertsCommand,
+	newConfigCommand,
 	newVersionCommand,
+	newLabCommand,
 }
