@@ -1,0 +1,292 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+
+	rpctypes "go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// Codec turns objects into the bytes kept in etcd and back.
+type Codec interface {
+	runtime.Encoder
+	runtime.Decoder
+}
+
+// Store keeps the objects of one resource in etcd. It is safe for concurrent use.
+type Store struct {
+	client      *clientv3.Client
+	codec       Codec
+	prefix      string
+	resource    schema.GroupResource
+	newFunc     func() runtime.Object
+	newListFunc func() runtime.Object
+}
+
+// Config describes one resource's storage.
+type Config struct {
+	// Client is the etcd client.
+	Client *clientv3.Client
+	// Codec encodes objects (JSON with apiVersion and kind).
+	Codec Codec
+	// Prefix is the resource's key prefix, e.g. /registry/pods.
+	Prefix string
+	// Resource names the resource in errors (pods, deployments.apps).
+	Resource schema.GroupResource
+	// NewFunc and NewListFunc make empty objects and lists of the resource's type.
+	NewFunc     func() runtime.Object
+	NewListFunc func() runtime.Object
+}
+
+// NewStore returns the etcd store for one resource.
+func NewStore(c Config) *Store {
+	return &Store{client: c.Client, codec: c.Codec, prefix: strings.TrimSuffix(c.Prefix, "/"), resource: c.Resource,
+		newFunc: c.NewFunc, newListFunc: c.NewListFunc}
+}
+
+// Key is where an object lives: <prefix>/<namespace>/<name>, or <prefix>/<name> when
+// cluster-scoped (namespace empty).
+func (s *Store) Key(namespace, name string) string {
+	if namespace == "" {
+		return s.prefix + "/" + name
+	}
+	return s.prefix + "/" + namespace + "/" + name
+}
+
+// KeyPrefix is the prefix of every key in a namespace, or of the whole resource when empty.
+func (s *Store) KeyPrefix(namespace string) string {
+	if namespace == "" {
+		return s.prefix + "/"
+	}
+	return s.prefix + "/" + namespace + "/"
+}
+
+// Resource is the resource this store keeps.
+func (s *Store) Resource() schema.GroupResource { return s.resource }
+
+// Preconditions must hold for an update or delete to proceed.
+type Preconditions struct {
+	UID             *types.UID
+	ResourceVersion *string
+}
+
+func (p *Preconditions) check(gr schema.GroupResource, key string, obj runtime.Object) error {
+	if p == nil {
+		return nil
+	}
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return err
+	}
+	name := path.Base(key)
+	if p.UID != nil && *p.UID != m.GetUID() {
+		return apierrors.NewConflict(gr, name, fmt.Errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v", *p.UID, m.GetUID()))
+	}
+	if p.ResourceVersion != nil && *p.ResourceVersion != m.GetResourceVersion() {
+		return apierrors.NewConflict(gr, name, fmt.Errorf("Precondition failed: ResourceVersion in precondition: %v, ResourceVersion in object meta: %v", *p.ResourceVersion, m.GetResourceVersion()))
+	}
+	return nil
+}
+
+// encode stores objects without a resourceVersion: etcd's revision is the truth.
+func (s *Store) encode(obj runtime.Object) ([]byte, error) {
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return nil, err
+	}
+	rv := m.GetResourceVersion()
+	m.SetResourceVersion("")
+	defer m.SetResourceVersion(rv)
+	var b strings.Builder
+	if err := s.codec.Encode(obj, &b); err != nil {
+		return nil, fmt.Errorf("encode %s: %w", s.resource, err)
+	}
+	return []byte(b.String()), nil
+}
+
+// decode fills into from data and sets its resourceVersion to rev.
+func (s *Store) decode(data []byte, rev int64, into runtime.Object) error {
+	if _, _, err := s.codec.Decode(data, nil, into); err != nil {
+		return fmt.Errorf("decode %s: %w", s.resource, err)
+	}
+	return setRV(into, rev)
+}
+
+func setRV(obj runtime.Object, rev int64) error {
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return err
+	}
+	m.SetResourceVersion(strconv.FormatInt(rev, 10))
+	return nil
+}
+
+// Create writes obj at key if nothing is there and fills out with what was stored.
+func (s *Store) Create(ctx context.Context, key string, obj, out runtime.Object) error {
+	if m, err := meta.Accessor(obj); err == nil && m.GetResourceVersion() != "" {
+		return apierrors.NewBadRequest("resourceVersion should not be set on objects to be created")
+	}
+	data, err := s.encode(obj)
+	if err != nil {
+		return err
+	}
+	resp, err := s.client.Txn(ctx).
+		If(clientv3.Compare(clientv3.ModRevision(key), "=", 0)).
+		Then(clientv3.OpPut(key, string(data))).
+		Commit()
+	if err != nil {
+		return s.etcdError(err)
+	}
+	if !resp.Succeeded {
+		return apierrors.NewAlreadyExists(s.resource, path.Base(key))
+	}
+	if out != nil {
+		return s.decode(data, resp.Header.Revision, out)
+	}
+	return nil
+}
+
+// Get reads key into out; a missing object is NotFound unless ignoreNotFound, which leaves out
+// empty.
+func (s *Store) Get(ctx context.Context, key string, ignoreNotFound bool, out runtime.Object) error {
+	resp, err := s.client.Get(ctx, key)
+	if err != nil {
+		return s.etcdError(err)
+	}
+	if len(resp.Kvs) == 0 {
+		if ignoreNotFound {
+			return nil
+		}
+		return apierrors.NewNotFound(s.resource, path.Base(key))
+	}
+	return s.decode(resp.Kvs[0].Value, resp.Kvs[0].ModRevision, out)
+}
+
+// UpdateFunc computes the new object from the current one; returning an error aborts.
+type UpdateFunc func(current runtime.Object) (runtime.Object, error)
+
+// GuaranteedUpdate applies tryUpdate to the current object and writes the result only if
+// nothing changed meanwhile, retrying on a lost race: a read-modify-write that never loses an
+// update. With ignoreNotFound a missing object is passed to tryUpdate as an empty one (create).
+func (s *Store) GuaranteedUpdate(ctx context.Context, key string, out runtime.Object, ignoreNotFound bool, pre *Preconditions, tryUpdate UpdateFunc) error {
+	for {
+		current := s.newFunc()
+		var modRev int64
+		resp, err := s.client.Get(ctx, key)
+		if err != nil {
+			return s.etcdError(err)
+		}
+		if len(resp.Kvs) == 0 {
+			if !ignoreNotFound {
+				return apierrors.NewNotFound(s.resource, path.Base(key))
+			}
+		} else {
+			modRev = resp.Kvs[0].ModRevision
+			if err := s.decode(resp.Kvs[0].Value, modRev, current); err != nil {
+				return err
+			}
+			if err := pre.check(s.resource, key, current); err != nil {
+				return err
+			}
+		}
+		updated, err := tryUpdate(current)
+		if err != nil {
+			return err
+		}
+		data, err := s.encode(updated)
+		if err != nil {
+			return err
+		}
+		if modRev != 0 && string(data) == string(resp.Kvs[0].Value) {
+			// Nothing changed: no write, no new resourceVersion, no watch event.
+			return s.decode(data, modRev, out)
+		}
+		txn, err := s.client.Txn(ctx).
+			If(clientv3.Compare(clientv3.ModRevision(key), "=", modRev)).
+			Then(clientv3.OpPut(key, string(data))).
+			Commit()
+		if err != nil {
+			return s.etcdError(err)
+		}
+		if !txn.Succeeded {
+			continue // someone else wrote first: recompute from their version
+		}
+		return s.decode(data, txn.Header.Revision, out)
+	}
+}
+
+// Delete removes key if pre holds for the current object; validate may refuse based on the
+// object (e.g. finalizers). out receives the object as it was deleted.
+func (s *Store) Delete(ctx context.Context, key string, out runtime.Object, pre *Preconditions, validate func(runtime.Object) error) error {
+	for {
+		resp, err := s.client.Get(ctx, key)
+		if err != nil {
+			return s.etcdError(err)
+		}
+		if len(resp.Kvs) == 0 {
+			return apierrors.NewNotFound(s.resource, path.Base(key))
+		}
+		kv := resp.Kvs[0]
+		current := s.newFunc()
+		if err := s.decode(kv.Value, kv.ModRevision, current); err != nil {
+			return err
+		}
+		if err := pre.check(s.resource, key, current); err != nil {
+			return err
+		}
+		if validate != nil {
+			if err := validate(current); err != nil {
+				return err
+			}
+		}
+		txn, err := s.client.Txn(ctx).
+			If(clientv3.Compare(clientv3.ModRevision(key), "=", kv.ModRevision)).
+			Then(clientv3.OpDelete(key)).
+			Commit()
+		if err != nil {
+			return s.etcdError(err)
+		}
+		if !txn.Succeeded {
+			continue
+		}
+		if out != nil {
+			if err := s.decode(kv.Value, txn.Header.Revision, out); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// CurrentRevision is etcd's revision now: what a consistent read must at least reflect.
+func (s *Store) CurrentRevision(ctx context.Context) (int64, error) {
+	resp, err := s.client.Get(ctx, s.prefix+"/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil {
+		return 0, s.etcdError(err)
+	}
+	return resp.Header.Revision, nil
+}
+
+// etcdError turns etcd failures into API errors a client understands.
+func (s *Store) etcdError(err error) error {
+	switch {
+	case errors.Is(err, rpctypes.ErrCompacted):
+		return apierrors.NewResourceExpired("The resourceVersion for the provided list is too old.")
+	case errors.Is(err, context.DeadlineExceeded):
+		return apierrors.NewTimeoutError("etcd did not answer in time", 1)
+	case errors.Is(err, context.Canceled):
+		return err
+	}
+	return apierrors.NewInternalError(fmt.Errorf("etcd: %w", err))
+}
