@@ -1,0 +1,12 @@
+package apiserver
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+type corev1Namespace = corev1.Namespace
+
+func fieldErrorRVRequired() field.ErrorList {
+	return field.ErrorList{field.Invalid(field.NewPath("metadata", "resourceVersion"), "", "must be specified for an update")}
+}

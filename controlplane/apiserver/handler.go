@@ -1,0 +1,540 @@
+package apiserver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	jsonpatch "gopkg.in/evanphx/json-patch.v4"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/strategicpatch"
+	sjson "sigs.k8s.io/json"
+	"sigs.k8s.io/yaml"
+
+	"kforge.dev/kforge/controlplane/apiserver/registry"
+	"kforge.dev/kforge/controlplane/storage"
+)
+
+// maxBodyBytes bounds request bodies (kube-apiserver's limit is 3 MiB for objects).
+const maxBodyBytes = 3 << 20
+
+// serveResource handles every request on a resource path.
+func (a *API) serveResource(w http.ResponseWriter, r *http.Request, ri requestInfo) {
+	res, ok := a.lookup(ri.gvr)
+	if !ok {
+		a.writeError(w, apierrors.NewNotFound(ri.gvr.GroupResource(), ""))
+		return
+	}
+	if !res.def.Namespaced && ri.namespace != "" && ri.gvr.Resource != "namespaces" {
+		a.writeError(w, notFoundPath(r.URL.Path))
+		return
+	}
+	switch ri.subresource {
+	case "":
+	case "status":
+		if !res.def.HasStatus {
+			a.writeError(w, notFoundPath(r.URL.Path))
+			return
+		}
+	default:
+		a.writeError(w, apierrors.NewNotFound(res.def.GroupResource(), ri.name+"/"+ri.subresource))
+		return
+	}
+	q := r.URL.Query()
+	ctx := r.Context()
+	var err error
+	switch {
+	case r.Method == http.MethodGet && ri.name == "" && (ri.watch || boolParam(q, "watch")):
+		err = a.watch(w, r, res, ri)
+	case r.Method == http.MethodGet && ri.name == "":
+		err = a.list(ctx, w, r, res, ri)
+	case r.Method == http.MethodGet:
+		err = a.get(ctx, w, r, res, ri)
+	case r.Method == http.MethodPost && ri.name == "":
+		err = a.create(ctx, w, r, res, ri)
+	case r.Method == http.MethodPut && ri.name != "":
+		err = a.update(ctx, w, r, res, ri)
+	case r.Method == http.MethodPatch && ri.name != "":
+		err = a.patch(ctx, w, r, res, ri)
+	case r.Method == http.MethodDelete && ri.name != "":
+		err = a.delete(ctx, w, r, res, ri)
+	case r.Method == http.MethodDelete:
+		err = a.deleteCollection(ctx, w, r, res, ri)
+	default:
+		err = apierrors.NewMethodNotSupported(res.def.GroupResource(), strings.ToLower(r.Method))
+	}
+	if err != nil {
+		a.writeError(w, err)
+	}
+}
+
+func boolParam(q url.Values, name string) bool {
+	v := q.Get(name)
+	return v == "true" || v == "1"
+}
+
+func (a *API) get(ctx context.Context, w http.ResponseWriter, r *http.Request, res *resource, ri requestInfo) error {
+	obj, err := res.store.Get(ctx, ri.namespace, ri.name, r.URL.Query().Get("resourceVersion"))
+	if err != nil {
+		return err
+	}
+	if wantsTable(r) {
+		return a.writeTable(w, r, res, []runtime.Object{obj}, "", "")
+	}
+	a.writeObject(w, r, http.StatusOK, obj)
+	return nil
+}
+
+// listOptions reads the list and watch query parameters.
+func listOptions(q url.Values) (storage.ListOptions, error) {
+	opts := storage.ListOptions{ResourceVersion: q.Get("resourceVersion"), Continue: q.Get("continue"),
+		ResourceVersionMatch: metav1.ResourceVersionMatch(q.Get("resourceVersionMatch"))}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.ParseInt(l, 10, 64)
+		if err != nil || n < 0 {
+			return opts, apierrors.NewBadRequest(fmt.Sprintf("invalid limit %q", l))
+		}
+		opts.Limit = n
+	}
+	if s := q.Get("labelSelector"); s != "" {
+		sel, err := labels.Parse(s)
+		if err != nil {
+			return opts, apierrors.NewBadRequest(fmt.Sprintf("unable to parse requirement: %v", err))
+		}
+		opts.Predicate.Label = sel
+	}
+	if s := q.Get("fieldSelector"); s != "" {
+		sel, err := fields.ParseSelector(s)
+		if err != nil {
+			return opts, apierrors.NewBadRequest(fmt.Sprintf("invalid field selector: %v", err))
+		}
+		opts.Predicate.Field = sel
+	}
+	switch opts.ResourceVersionMatch {
+	case "", metav1.ResourceVersionMatchExact, metav1.ResourceVersionMatchNotOlderThan:
+	default:
+		return opts, apierrors.NewBadRequest(fmt.Sprintf("invalid resourceVersionMatch %q: use Exact or NotOlderThan", opts.ResourceVersionMatch))
+	}
+	if opts.ResourceVersionMatch != "" && opts.ResourceVersion == "" {
+		return opts, apierrors.NewBadRequest("resourceVersionMatch is forbidden unless resourceVersion is provided")
+	}
+	return opts, nil
+}
+
+func (a *API) list(ctx context.Context, w http.ResponseWriter, r *http.Request, res *resource, ri requestInfo) error {
+	opts, err := listOptions(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	if fs := opts.Predicate.Field; fs != nil {
+		if err := a.checkFieldSelector(res, fs); err != nil {
+			return err
+		}
+	}
+	list, err := res.store.List(ctx, ri.namespace, opts)
+	if err != nil {
+		return err
+	}
+	if wantsTable(r) {
+		items, err := meta.ExtractList(list)
+		if err != nil {
+			return err
+		}
+		lm, _ := meta.ListAccessor(list)
+		return a.writeTable(w, r, res, items, lm.GetResourceVersion(), lm.GetContinue())
+	}
+	a.writeObject(w, r, http.StatusOK, list)
+	return nil
+}
+
+// checkFieldSelector refuses selectors on fields the resource does not index, with
+// kube-apiserver's message, instead of silently matching nothing.
+func (a *API) checkFieldSelector(res *resource, sel fields.Selector) error {
+	get := res.def.GetAttrs
+	if get == nil {
+		get = storage.DefaultAttrs
+	}
+	_, known, err := get(res.def.New())
+	if err != nil {
+		return err
+	}
+	for _, req := range sel.Requirements() {
+		if _, ok := known[req.Field]; !ok {
+			return apierrors.NewBadRequest(fmt.Sprintf("field label not supported: %s", req.Field))
+		}
+	}
+	return nil
+}
+
+// readBody reads a JSON (or YAML) request body.
+func readBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	if err != nil {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("read request body: %v", err))
+	}
+	if len(body) > maxBodyBytes {
+		return nil, apierrors.NewRequestEntityTooLargeError(fmt.Sprintf("limit is %d", maxBodyBytes))
+	}
+	if ct := r.Header.Get("Content-Type"); strings.Contains(ct, "yaml") {
+		if body, err = yaml.YAMLToJSON(body); err != nil {
+			return nil, apierrors.NewBadRequest(fmt.Sprintf("request body is not valid YAML: %v", err))
+		}
+	}
+	return body, nil
+}
+
+// decodeObject decodes a body into the resource's type, honouring fieldValidation
+// (Strict: unknown fields are an error; Warn, the default: a Warning header; Ignore).
+func (a *API) decodeObject(w http.ResponseWriter, r *http.Request, res *resource, body []byte) (runtime.Object, error) {
+	want := res.def.GVK
+	if isProtobufBody(r) {
+		obj := res.def.New()
+		got, gvk, err := a.codecs.proto.Decode(body, &want, obj)
+		if err != nil {
+			return nil, apierrors.NewBadRequest(fmt.Sprintf("unable to decode the protobuf request body as %s: %v", want.Kind, err))
+		}
+		if gvk != nil && (gvk.Kind != want.Kind || gvk.GroupVersion() != want.GroupVersion()) {
+			return nil, apierrors.NewBadRequest(fmt.Sprintf("the object is a %s, the resource %s holds %s", gvk, res.def.Plural, want))
+		}
+		got.GetObjectKind().SetGroupVersionKind(want)
+		return got, nil
+	}
+	var tm metav1.TypeMeta
+	if err := json.Unmarshal(body, &tm); err != nil {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("the request body is not a JSON object: %v", err))
+	}
+	if tm.Kind != "" && tm.Kind != want.Kind {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("the kind %q of the object does not match the resource %s (kind %q)", tm.Kind, res.def.Plural, want.Kind))
+	}
+	if tm.APIVersion != "" && tm.APIVersion != want.GroupVersion().String() {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("the API version in the data (%s) does not match the expected API version (%s)", tm.APIVersion, want.GroupVersion()))
+	}
+	obj := res.def.New()
+	strict, err := sjson.UnmarshalStrict(body, obj)
+	if err != nil {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("unable to decode the request body as %s: %v", want.Kind, err))
+	}
+	if len(strict) > 0 {
+		var msgs []string
+		for _, e := range strict {
+			msgs = append(msgs, e.Error())
+		}
+		switch r.URL.Query().Get("fieldValidation") {
+		case "Strict":
+			return nil, apierrors.NewBadRequest("strict decoding error: " + strings.Join(msgs, ", "))
+		case "Ignore":
+		default:
+			for _, m := range msgs {
+				w.Header().Add("Warning", fmt.Sprintf("299 - %q", m))
+			}
+		}
+	}
+	obj.GetObjectKind().SetGroupVersionKind(want)
+	return obj, nil
+}
+
+func (a *API) create(ctx context.Context, w http.ResponseWriter, r *http.Request, res *resource, ri requestInfo) error {
+	if ri.subresource != "" {
+		return apierrors.NewMethodNotSupported(res.def.GroupResource(), "create")
+	}
+	dryRun, err := isDryRun(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	obj, err := a.decodeObject(w, r, res, body)
+	if err != nil {
+		return err
+	}
+	if res.def.Namespaced {
+		ns := ri.namespace
+		if m, _ := meta.Accessor(obj); ns == "" && m != nil {
+			ns = m.GetNamespace()
+		}
+		if ns == "" {
+			return apierrors.NewBadRequest("a namespace is required: create namespaced objects under /namespaces/<namespace>/")
+		}
+		if err := a.namespaceExists(ctx, ns); err != nil {
+			return err
+		}
+	}
+	out, err := res.store.Create(ctx, ri.namespace, obj, registry.CreateOptions{DryRun: dryRun})
+	if err != nil {
+		return err
+	}
+	a.writeObject(w, r, http.StatusCreated, out)
+	return nil
+}
+
+func (a *API) update(ctx context.Context, w http.ResponseWriter, r *http.Request, res *resource, ri requestInfo) error {
+	dryRun, err := isDryRun(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	obj, err := a.decodeObject(w, r, res, body)
+	if err != nil {
+		return err
+	}
+	if m, _ := meta.Accessor(obj); m != nil && m.GetResourceVersion() == "" && ri.subresource == "" {
+		// Without a resourceVersion an update would overwrite whatever is stored.
+		return apierrors.NewInvalid(res.def.GVK.GroupKind(), ri.name, fieldErrorRVRequired())
+	}
+	out, created, err := res.store.Update(ctx, ri.namespace, ri.name, func(_ context.Context, _ runtime.Object) (runtime.Object, error) {
+		return obj.DeepCopyObject(), nil
+	}, registry.UpdateOptions{DryRun: dryRun, Subresource: ri.subresource})
+	if err != nil {
+		return err
+	}
+	code := http.StatusOK
+	if created {
+		code = http.StatusCreated
+	}
+	a.writeObject(w, r, code, out)
+	return nil
+}
+
+func (a *API) patch(ctx context.Context, w http.ResponseWriter, r *http.Request, res *resource, ri requestInfo) error {
+	dryRun, err := isDryRun(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	ct := r.Header.Get("Content-Type")
+	if i := strings.Index(ct, ";"); i >= 0 {
+		ct = ct[:i]
+	}
+	ct = strings.TrimSpace(ct)
+	switch ct {
+	case "application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json":
+	case "application/apply-patch+yaml":
+		return apierrors.NewGenericServerResponse(http.StatusUnsupportedMediaType, "patch", res.def.GroupResource(), ri.name,
+			"server-side apply is not supported by this kforge apiserver yet; use client-side 'kubectl apply'", 0, false)
+	default:
+		return apierrors.NewGenericServerResponse(http.StatusUnsupportedMediaType, "patch", res.def.GroupResource(), ri.name,
+			fmt.Sprintf("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got %q)", ct), 0, false)
+	}
+	var warnW http.ResponseWriter = w
+	out, _, err := res.store.Update(ctx, ri.namespace, ri.name, func(_ context.Context, current runtime.Object) (runtime.Object, error) {
+		if current == nil {
+			return nil, apierrors.NewNotFound(res.def.GroupResource(), ri.name)
+		}
+		orig, err := json.Marshal(a.typed(current))
+		if err != nil {
+			return nil, err
+		}
+		var patched []byte
+		switch ct {
+		case "application/json-patch+json":
+			p, err := jsonpatch.DecodePatch(body)
+			if err != nil {
+				return nil, apierrors.NewBadRequest(fmt.Sprintf("invalid JSON patch: %v", err))
+			}
+			if patched, err = p.Apply(orig); err != nil {
+				return nil, apierrors.NewGenericServerResponse(http.StatusUnprocessableEntity, "patch", res.def.GroupResource(), ri.name, err.Error(), 0, false)
+			}
+		case "application/merge-patch+json":
+			if patched, err = jsonpatch.MergePatch(orig, body); err != nil {
+				return nil, apierrors.NewBadRequest(fmt.Sprintf("invalid merge patch: %v", err))
+			}
+		default:
+			if patched, err = strategicpatch.StrategicMergePatch(orig, body, res.def.New()); err != nil {
+				return nil, apierrors.NewBadRequest(fmt.Sprintf("invalid strategic merge patch: %v", err))
+			}
+		}
+		obj, err := a.decodeObject(warnW, r, res, patched)
+		if err != nil {
+			return nil, err
+		}
+		// A patch applies to what it read; a resourceVersion in the patch is a precondition.
+		return obj, nil
+	}, registry.UpdateOptions{DryRun: dryRun, Subresource: ri.subresource})
+	if err != nil {
+		return err
+	}
+	a.writeObject(w, r, http.StatusOK, out)
+	return nil
+}
+
+func (a *API) deleteOptions(r *http.Request) (registry.DeleteOptions, error) {
+	var do metav1.DeleteOptions
+	body, err := readBody(r)
+	if err != nil {
+		return registry.DeleteOptions{}, err
+	}
+	if isProtobufBody(r) && len(body) > 0 {
+		if _, _, err := a.codecs.proto.Decode(body, nil, &do); err != nil {
+			return registry.DeleteOptions{}, apierrors.NewBadRequest(fmt.Sprintf("invalid DeleteOptions: %v", err))
+		}
+	} else if len(strings.TrimSpace(string(body))) > 0 {
+		if err := json.Unmarshal(body, &do); err != nil {
+			return registry.DeleteOptions{}, apierrors.NewBadRequest(fmt.Sprintf("invalid DeleteOptions: %v", err))
+		}
+	}
+	q := r.URL.Query()
+	if p := q.Get("propagationPolicy"); p != "" {
+		pp := metav1.DeletionPropagation(p)
+		do.PropagationPolicy = &pp
+	}
+	if g := q.Get("gracePeriodSeconds"); g != "" {
+		n, err := strconv.ParseInt(g, 10, 64)
+		if err != nil {
+			return registry.DeleteOptions{}, apierrors.NewBadRequest(fmt.Sprintf("invalid gracePeriodSeconds %q", g))
+		}
+		do.GracePeriodSeconds = &n
+	}
+	dryRun, err := isDryRun(q)
+	if err != nil {
+		return registry.DeleteOptions{}, err
+	}
+	for _, v := range do.DryRun {
+		dryRun = dryRun || v == metav1.DryRunAll
+	}
+	opts := registry.DeleteOptions{DryRun: dryRun, PropagationPolicy: do.PropagationPolicy, GracePeriodSeconds: do.GracePeriodSeconds}
+	if do.OrphanDependents != nil && do.PropagationPolicy == nil {
+		pp := metav1.DeletePropagationBackground
+		if *do.OrphanDependents {
+			pp = metav1.DeletePropagationOrphan
+		}
+		opts.PropagationPolicy = &pp
+	}
+	if p := do.Preconditions; p != nil {
+		opts.Preconditions = &storage.Preconditions{UID: p.UID, ResourceVersion: p.ResourceVersion}
+	}
+	return opts, nil
+}
+
+func (a *API) delete(ctx context.Context, w http.ResponseWriter, r *http.Request, res *resource, ri requestInfo) error {
+	if ri.subresource != "" {
+		return apierrors.NewMethodNotSupported(res.def.GroupResource(), "delete")
+	}
+	opts, err := a.deleteOptions(r)
+	if err != nil {
+		return err
+	}
+	if res == a.namespace {
+		return a.deleteNamespace(ctx, w, r, ri.name, opts)
+	}
+	out, gone, err := res.store.Delete(ctx, ri.namespace, ri.name, opts)
+	if err != nil {
+		return err
+	}
+	code := http.StatusOK
+	if !gone {
+		code = http.StatusAccepted
+	}
+	a.writeObject(w, r, code, out)
+	return nil
+}
+
+// deleteNamespace empties the namespace, then deletes it. kube-apiserver leaves this to the
+// namespace controller; until kforge has one, the apiserver does it in the request.
+func (a *API) deleteNamespace(ctx context.Context, w http.ResponseWriter, r *http.Request, name string, opts registry.DeleteOptions) error {
+	for _, sys := range SystemNamespaces {
+		if name == sys {
+			return apierrors.NewForbidden(a.namespace.def.GroupResource(), name, fmt.Errorf("this namespace may not be deleted"))
+		}
+	}
+	if _, err := a.namespace.store.Get(ctx, "", name, ""); err != nil {
+		return err
+	}
+	if !opts.DryRun {
+		for _, g := range a.groups {
+			for _, res := range g.resources {
+				if !res.def.Namespaced {
+					continue
+				}
+				if err := a.deleteAllIn(ctx, res, name, storage.ListOptions{}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	out, _, err := a.namespace.store.Update(ctx, "", name, func(_ context.Context, cur runtime.Object) (runtime.Object, error) {
+		ns := cur.(*corev1Namespace)
+		ns.Spec.Finalizers = nil
+		ns.ResourceVersion = ""
+		return ns, nil
+	}, registry.UpdateOptions{DryRun: opts.DryRun})
+	if err != nil {
+		return err
+	}
+	if opts.DryRun {
+		a.writeObject(w, r, http.StatusOK, out)
+		return nil
+	}
+	out, _, err = a.namespace.store.Delete(ctx, "", name, opts)
+	if err != nil {
+		return err
+	}
+	a.writeObject(w, r, http.StatusOK, out)
+	return nil
+}
+
+func (a *API) deleteAllIn(ctx context.Context, res *resource, ns string, lo storage.ListOptions) error {
+	list, err := res.store.List(ctx, ns, lo)
+	if err != nil {
+		return err
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		m, _ := meta.Accessor(it)
+		if _, _, err := res.store.Delete(ctx, m.GetNamespace(), m.GetName(), registry.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *API) deleteCollection(ctx context.Context, w http.ResponseWriter, r *http.Request, res *resource, ri requestInfo) error {
+	lo, err := listOptions(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	opts, err := a.deleteOptions(r)
+	if err != nil {
+		return err
+	}
+	list, err := res.store.List(ctx, ri.namespace, lo)
+	if err != nil {
+		return err
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		m, _ := meta.Accessor(it)
+		if _, _, err := res.store.Delete(ctx, m.GetNamespace(), m.GetName(), opts); err != nil && !apierrors.IsNotFound(err) {
+			return err
+		}
+	}
+	a.writeObject(w, r, http.StatusOK, list)
+	return nil
+}
+
+// requestTimeout bounds non-watch requests, as kube-apiserver's --request-timeout does.
+const requestTimeout = 60 * time.Second

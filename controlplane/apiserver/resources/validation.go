@@ -1,0 +1,161 @@
+package resources
+
+import (
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// Validation here covers what clients most often get wrong, with kube-apiserver's field paths
+// and messages; it grows resource by resource.
+
+func validateContainers(cs []corev1.Container, p *field.Path, required bool) field.ErrorList {
+	var errs field.ErrorList
+	if required && len(cs) == 0 {
+		errs = append(errs, field.Required(p, ""))
+	}
+	seen := map[string]bool{}
+	for i, c := range cs {
+		cp := p.Index(i)
+		if c.Name == "" {
+			errs = append(errs, field.Required(cp.Child("name"), ""))
+		} else {
+			for _, msg := range validation.IsDNS1123Label(c.Name) {
+				errs = append(errs, field.Invalid(cp.Child("name"), c.Name, msg))
+			}
+			if seen[c.Name] {
+				errs = append(errs, field.Duplicate(cp.Child("name"), c.Name))
+			}
+			seen[c.Name] = true
+		}
+		if c.Image == "" {
+			errs = append(errs, field.Required(cp.Child("image"), ""))
+		}
+		for j, port := range c.Ports {
+			if port.ContainerPort < 1 || port.ContainerPort > 65535 {
+				errs = append(errs, field.Invalid(cp.Child("ports").Index(j).Child("containerPort"), port.ContainerPort, validation.InclusiveRangeError(1, 65535)))
+			}
+		}
+	}
+	return errs
+}
+
+func validatePodSpec(s *corev1.PodSpec, p *field.Path) field.ErrorList {
+	errs := validateContainers(s.Containers, p.Child("containers"), true)
+	errs = append(errs, validateContainers(s.InitContainers, p.Child("initContainers"), false)...)
+	switch s.RestartPolicy {
+	case corev1.RestartPolicyAlways, corev1.RestartPolicyOnFailure, corev1.RestartPolicyNever:
+	default:
+		errs = append(errs, field.NotSupported(p.Child("restartPolicy"), s.RestartPolicy, []string{"Always", "OnFailure", "Never"}))
+	}
+	return errs
+}
+
+func validatePod(obj runtime.Object) field.ErrorList {
+	return validatePodSpec(&obj.(*corev1.Pod).Spec, field.NewPath("spec"))
+}
+
+// validatePodUpdate: a pod's spec is immutable except images, activeDeadlineSeconds and
+// tolerations additions, as in kube-apiserver.
+func validatePodUpdate(obj, old runtime.Object) field.ErrorList {
+	n, o := obj.(*corev1.Pod).Spec.DeepCopy(), old.(*corev1.Pod).Spec.DeepCopy()
+	for i := range n.Containers {
+		if i < len(o.Containers) {
+			n.Containers[i].Image = o.Containers[i].Image
+		}
+	}
+	for i := range n.InitContainers {
+		if i < len(o.InitContainers) {
+			n.InitContainers[i].Image = o.InitContainers[i].Image
+		}
+	}
+	n.ActiveDeadlineSeconds = o.ActiveDeadlineSeconds
+	n.Tolerations = o.Tolerations
+	if o.NodeName == "" {
+		n.NodeName = "" // binding sets it
+	}
+	if !apiequality.Semantic.DeepEqual(n, o) {
+		return field.ErrorList{field.Forbidden(field.NewPath("spec"), "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)")}
+	}
+	return nil
+}
+
+func validateService(obj runtime.Object) field.ErrorList {
+	s := obj.(*corev1.Service)
+	var errs field.ErrorList
+	p := field.NewPath("spec")
+	if len(s.Spec.Ports) == 0 && s.Spec.ClusterIP != corev1.ClusterIPNone && s.Spec.Type != corev1.ServiceTypeExternalName {
+		errs = append(errs, field.Required(p.Child("ports"), ""))
+	}
+	names := map[string]bool{}
+	for i, port := range s.Spec.Ports {
+		pp := p.Child("ports").Index(i)
+		if port.Port < 1 || port.Port > 65535 {
+			errs = append(errs, field.Invalid(pp.Child("port"), port.Port, validation.InclusiveRangeError(1, 65535)))
+		}
+		if len(s.Spec.Ports) > 1 && port.Name == "" {
+			errs = append(errs, field.Required(pp.Child("name"), ""))
+		}
+		if port.Name != "" && names[port.Name] {
+			errs = append(errs, field.Duplicate(pp.Child("name"), port.Name))
+		}
+		names[port.Name] = true
+	}
+	switch s.Spec.Type {
+	case corev1.ServiceTypeClusterIP, corev1.ServiceTypeNodePort, corev1.ServiceTypeLoadBalancer, corev1.ServiceTypeExternalName:
+	default:
+		errs = append(errs, field.NotSupported(p.Child("type"), s.Spec.Type, []string{"ClusterIP", "ExternalName", "LoadBalancer", "NodePort"}))
+	}
+	return errs
+}
+
+func validateKeys[V any](m map[string]V, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for k := range m {
+		for _, msg := range validation.IsConfigMapKey(k) {
+			errs = append(errs, field.Invalid(p, k, msg))
+		}
+	}
+	return errs
+}
+
+func validateConfigMap(obj runtime.Object) field.ErrorList {
+	cm := obj.(*corev1.ConfigMap)
+	errs := validateKeys(cm.Data, field.NewPath("data"))
+	errs = append(errs, validateKeys(cm.BinaryData, field.NewPath("binaryData"))...)
+	for k := range cm.Data {
+		if _, dup := cm.BinaryData[k]; dup {
+			errs = append(errs, field.Invalid(field.NewPath("data"), k, "duplicate of key present in binaryData"))
+		}
+	}
+	return errs
+}
+
+func validateSecret(obj runtime.Object) field.ErrorList {
+	s := obj.(*corev1.Secret)
+	return append(validateKeys(s.Data, field.NewPath("data")), validateKeys(s.StringData, field.NewPath("stringData"))...)
+}
+
+func validateDeployment(obj runtime.Object) field.ErrorList {
+	d := obj.(*appsv1.Deployment)
+	var errs field.ErrorList
+	p := field.NewPath("spec")
+	if d.Spec.Replicas != nil && *d.Spec.Replicas < 0 {
+		errs = append(errs, field.Invalid(p.Child("replicas"), *d.Spec.Replicas, "must be greater than or equal to 0"))
+	}
+	if d.Spec.Selector == nil || (len(d.Spec.Selector.MatchLabels) == 0 && len(d.Spec.Selector.MatchExpressions) == 0) {
+		errs = append(errs, field.Required(p.Child("selector"), ""))
+	} else if sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector); err != nil {
+		errs = append(errs, field.Invalid(p.Child("selector"), d.Spec.Selector, err.Error()))
+	} else if !sel.Matches(labels.Set(d.Spec.Template.Labels)) {
+		errs = append(errs, field.Invalid(p.Child("template", "metadata", "labels"), d.Spec.Template.Labels, fmt.Sprintf("`selector` does not match template `labels`")))
+	}
+	return append(errs, validatePodSpec(&d.Spec.Template.Spec, p.Child("template", "spec"))...)
+}
