@@ -82,6 +82,8 @@ var commandBuilders = []func(Streams) *cobra.Command{
 	newInitCommand,
 	newCertsCommand,
 	newConfigCommand,
-	newVersionCommand,
+	newAPIServerCommand,
+	newEtcdCommand,
 	newLabCommand,
+	newVersionCommand,
 }
