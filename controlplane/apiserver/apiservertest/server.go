@@ -50,7 +50,7 @@ func Start(t testing.TB, opts apiserver.APIOptions) *Server {
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
-	cfg := &rest.Config{Host: srv.URL, TLSClientConfig: rest.TLSClientConfig{CAData: caPEM}, QPS: 1000, Burst: 2000}
+	cfg := &rest.Config{Host: srv.URL, TLSClientConfig: rest.TLSClientConfig{CAData: caPEM}, QPS: -1} // no client-side rate limit: tests and benchmarks measure the server
 	return &Server{API: api, Etcd: e, URL: srv.URL, Config: cfg, CAPEM: caPEM}
 }
 
