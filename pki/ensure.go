@@ -10,31 +10,42 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
-// Outcome says what Ensure did, so phases can print kubeadm's "Generating" or "Using existing".
+// Outcome says what an Ensure function did, so phases can print kubeadm's "Generating ..." or
+// "Using existing ..." line.
 type Outcome int
 
 const (
 	// Created means new files were written.
 	Created Outcome = iota
-	// Kept means valid files were already there and were left untouched.
+	// Kept means valid files were already there and were left untouched, byte for byte.
 	Kept
 )
 
-// Errors callers can test for with errors.Is; the wrapped messages name the file and the fix.
+// Errors callers can test for with errors.Is; the messages wrapping them name the files and
+// the fix.
 var (
-	// ErrForeignCA: a certificate on disk was signed by a CA other than the cluster's.
-	ErrForeignCA = errors.New("certificate was not signed by the expected CA")
-	// ErrCertMismatch: a certificate on disk lacks what the configuration asks for.
+	// ErrForeignCA: a certificate on disk was signed by a CA other than the one on disk.
+	ErrForeignCA = errors.New("certificate signed by another CA")
+	// ErrCertMismatch: a certificate on disk lacks what the configuration asks for (a SAN, a
+	// usage), or is not the kind of certificate its file name says.
 	ErrCertMismatch = errors.New("certificate does not match the configuration")
-	// ErrExternalCAMissingCert: with an external CA, every leaf must be provided.
-	ErrExternalCAMissingCert = errors.New("certificate missing and the CA key is not available (external CA)")
+	// ErrExpired: a certificate on disk is past its NotAfter.
+	ErrExpired = errors.New("certificate has expired")
+	// ErrExternalCAMissingCert: the CA key is absent (external CA), so every certificate it
+	// signs must be provided, and one is not.
+	ErrExternalCAMissingCert = errors.New("certificate missing and the CA key is absent (external CA), so kforge cannot issue it")
+	// ErrExternalCA: an operation needs a CA key that is absent (external CA), such as renewal.
+	ErrExternalCA = errors.New("the CA key is absent (external CA)")
 )
 
 // EnsureCert makes sure spec's certificate and key exist in p.CertificatesDir and are right:
-// a valid pair is kept byte for byte, a missing one is issued, and one that is wrong (another CA,
-// a missing SAN, a key that does not match) is an error naming the file, never overwritten.
+// a valid pair is kept byte for byte, a missing one is issued, and one that is wrong (another
+// CA, a missing SAN, a key that does not match, expired) is an error naming the file and the
+// fix, never overwritten. With an external CA (certificate without key) every leaf it signs
+// must already be there.
 func EnsureCert(p Params, spec CertSpec) (Outcome, error) {
 	if spec.IsCA {
 		return ensureCA(p, spec)
@@ -45,49 +56,49 @@ func EnsureCert(p Params, spec CertSpec) (Outcome, error) {
 func ensureCA(p Params, spec CertSpec) (Outcome, error) {
 	dir := p.CertificatesDir
 	crt, key := CertPath(dir, spec.BaseName), KeyPath(dir, spec.BaseName)
+	var c *x509.Certificate
+	var err error
 	switch {
 	case exists(crt) && exists(key):
-		c, _, err := LoadCertAndKey(dir, spec.BaseName)
-		if err != nil {
-			return 0, err
-		}
-		if !c.IsCA {
-			return 0, fmt.Errorf("%s is not a CA certificate: %w; remove %s and %s to have kforge create the %s",
-				crt, ErrCertMismatch, crt, key, spec.Name)
-		}
-		return Kept, nil
+		c, _, err = LoadCertAndKey(dir, spec.BaseName)
 	case exists(crt):
-		// External CA: the certificate alone; leaves are checked against it.
-		c, err := LoadCert(dir, spec.BaseName)
+		// External CA: the certificate alone; the leaves are checked against it.
+		c, err = LoadCert(dir, spec.BaseName)
+	case exists(key):
+		return 0, fmt.Errorf("%s exists without %s; restore the certificate, or remove the key to have kforge create a new %s CA", key, crt, spec.Name)
+	default:
+		is, err := issueCA(p, spec)
 		if err != nil {
 			return 0, err
 		}
-		if !c.IsCA {
-			return 0, fmt.Errorf("%s is not a CA certificate: %w", crt, ErrCertMismatch)
+		if err := writePair(dir, spec.BaseName, is); err != nil {
+			return 0, err
 		}
-		return Kept, nil
-	case exists(key):
-		return 0, fmt.Errorf("%s exists without %s; restore the certificate or remove the key to have kforge create a new CA", key, crt)
+		return Created, nil
 	}
-	is, err := IssueCA(p, spec)
 	if err != nil {
 		return 0, err
 	}
-	if err := WritePair(dir, spec.BaseName, is); err != nil {
-		return 0, err
+	if !c.IsCA {
+		return 0, fmt.Errorf("%s: %w: it is not a CA certificate (CA:FALSE); remove it and %s to have kforge create the %s CA, or put back the right file",
+			crt, ErrCertMismatch, key, spec.Name)
 	}
-	return Created, nil
+	if now := p.now(); now.After(c.NotAfter) {
+		return 0, fmt.Errorf("%s: %w: it expired at %s and kforge does not rotate CAs; replace it and every certificate it signed, or restore a valid %s",
+			crt, ErrExpired, c.NotAfter.UTC().Format(time.RFC3339), spec.Name)
+	}
+	return Kept, nil
 }
 
 // caFor loads the CA that signs spec; the key is nil for an external CA.
 func caFor(p Params, spec CertSpec) (*x509.Certificate, crypto.Signer, CertSpec, error) {
 	caSpec, ok := findSpec(p, spec.CAName)
-	if !ok {
+	if !ok || !caSpec.IsCA {
 		return nil, nil, CertSpec{}, fmt.Errorf("%s: unknown CA %q", spec.Name, spec.CAName)
 	}
 	dir := p.CertificatesDir
 	if !exists(CertPath(dir, caSpec.BaseName)) {
-		return nil, nil, caSpec, fmt.Errorf("%s: CA certificate %s not found; run 'kforge init phase certs %s' first",
+		return nil, nil, caSpec, fmt.Errorf("%s: CA certificate %s not found; run 'kforge init phase certs %s' first, or provide it",
 			spec.Name, CertPath(dir, caSpec.BaseName), caSpec.Name)
 	}
 	if IsExternalCA(dir, caSpec.BaseName) {
@@ -105,51 +116,78 @@ func ensureLeaf(p Params, spec CertSpec) (Outcome, error) {
 	if err != nil {
 		return 0, err
 	}
+	haveCrt, haveKey := exists(crt), exists(key)
+	if caKey == nil && !(haveCrt && haveKey) {
+		var missing []string
+		for _, f := range []struct {
+			path string
+			ok   bool
+		}{{crt, haveCrt}, {key, haveKey}} {
+			if !f.ok {
+				missing = append(missing, f.path)
+			}
+		}
+		return 0, fmt.Errorf("%s: %w: %s has no key in %s, so provide %s signed by it",
+			strings.Join(missing, " and "), ErrExternalCAMissingCert, caSpec.Name, dir, strings.Join(missing, " and "))
+	}
 	switch {
-	case exists(crt) && exists(key):
+	case haveCrt && haveKey:
 		c, _, err := LoadCertAndKey(dir, spec.BaseName)
 		if err != nil {
 			return 0, err
 		}
-		if err := CheckLeaf(p, spec, c, caCert, CertPath(dir, caSpec.BaseName), crt); err != nil {
+		if err := checkLeaf(p, spec, c, caCert, CertPath(dir, caSpec.BaseName), crt, key, caKey != nil); err != nil {
 			return 0, err
 		}
 		return Kept, nil
-	case exists(crt) || exists(key):
-		missing := key
-		if !exists(crt) {
-			missing = crt
+	case haveCrt || haveKey:
+		missing, present := key, crt
+		if !haveCrt {
+			missing, present = crt, key
 		}
-		return 0, fmt.Errorf("%s is missing while its pair exists; restore it, or remove %s and %s to have kforge issue new ones",
-			missing, crt, key)
-	}
-	if caKey == nil {
-		return 0, fmt.Errorf("%s: %w: the CA %s has no key in %s, so kforge cannot issue %s; provide it signed by that CA",
-			crt, ErrExternalCAMissingCert, caSpec.Name, dir, filepath.Base(crt))
+		return 0, fmt.Errorf("%s is missing while %s exists; restore it, or remove %s to have kforge issue a new pair",
+			missing, present, present)
 	}
 	is, err := IssueLeaf(p, spec, caCert, caKey)
 	if err != nil {
 		return 0, err
 	}
-	if err := WritePair(dir, spec.BaseName, is); err != nil {
+	if err := writePair(dir, spec.BaseName, is); err != nil {
 		return 0, err
 	}
 	return Created, nil
 }
 
-// CheckLeaf verifies an existing leaf against its CA and the configuration: signed by ca, and
-// carrying spec's extended key usages and every SAN the configuration requires.
-func CheckLeaf(p Params, spec CertSpec, c, ca *x509.Certificate, caPath, path string) error {
+// checkLeaf verifies an existing leaf against its CA and the configuration, as kubeadm does
+// before reusing it: signed by ca, not expired, carrying spec's extended key usages and every
+// SAN the configuration requires.
+func checkLeaf(p Params, spec CertSpec, c, ca *x509.Certificate, caPath, path, keyPath string, canRenew bool) error {
 	pool := x509.NewCertPool()
 	pool.AddCert(ca)
-	if _, err := c.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}, CurrentTime: c.NotBefore.Add(validFor(c) / 2)}); err != nil {
-		return fmt.Errorf("%s: %w %s (%v); remove %s and its key to have kforge issue a new one, or put back the CA that signed it",
-			path, ErrForeignCA, caPath, err, path)
+	// Verify at the middle of the certificate's life: expiry is reported separately, with its
+	// own fix.
+	mid := c.NotBefore.Add(c.NotAfter.Sub(c.NotBefore) / 2)
+	if _, err := c.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}, CurrentTime: mid}); err != nil {
+		detail := ""
+		var unknown x509.UnknownAuthorityError
+		if !errors.As(err, &unknown) {
+			detail = " (" + err.Error() + ")"
+		}
+		return fmt.Errorf("%s was not signed by %s: %w%s; remove it and %s to have kforge issue a new one, or put back the CA that signed it",
+			path, caPath, ErrForeignCA, detail, keyPath)
+	}
+	renew := fmt.Sprintf("run 'kforge certs renew %s'", spec.Name)
+	if !canRenew {
+		renew = "re-issue it with the external CA"
+	}
+	if now := p.now(); now.After(c.NotAfter) {
+		return fmt.Errorf("%s: %w: it expired at %s; %s, or remove it and %s to have kforge issue a new one",
+			path, ErrExpired, c.NotAfter.UTC().Format(time.RFC3339), renew, keyPath)
 	}
 	for _, want := range spec.ExtKeyUsage {
 		if !slices.Contains(c.ExtKeyUsage, want) {
-			return fmt.Errorf("%s: %w: it lacks extended key usage %s; remove it and its key to have kforge issue a new one",
-				path, ErrCertMismatch, extKeyUsageName(want))
+			return fmt.Errorf("%s: %w: it lacks the extended key usage %s; remove it and %s to have kforge issue a new one",
+				path, ErrCertMismatch, extKeyUsageName(want), keyPath)
 		}
 	}
 	if spec.SANs == nil {
@@ -171,8 +209,8 @@ func CheckLeaf(p Params, spec CertSpec, c, ca *x509.Certificate, caPath, path st
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("%s: %w: it lacks the SANs %s; remove it and its key to have kforge issue a new one with them",
-			path, ErrCertMismatch, strings.Join(missing, ", "))
+		return fmt.Errorf("%s: %w: it lacks the SANs %s; %s to re-issue it with them, or remove it and %s to have kforge issue a new one",
+			path, ErrCertMismatch, strings.Join(missing, ", "), renew, keyPath)
 	}
 	return nil
 }
@@ -187,15 +225,16 @@ func extKeyUsageName(u x509.ExtKeyUsage) string {
 	return fmt.Sprintf("%d", u)
 }
 
-// Service-account key files, as kubeadm names them.
+// Service-account key files, as kubeadm names them: the apiserver signs service-account tokens
+// with sa.key and the controller-manager and apiserver check them with sa.pub.
 const (
 	ServiceAccountKeyBaseName = "sa"
 	ServiceAccountKeyFile     = "sa.key"
 	ServiceAccountPubFile     = "sa.pub"
 )
 
-// EnsureServiceAccountKeys makes sure sa.key and sa.pub exist and belong together; the
-// apiserver signs service-account tokens with sa.key and checks them with sa.pub.
+// EnsureServiceAccountKeys makes sure sa.key and sa.pub exist and belong together. An existing
+// key is always kept (tokens already issued stay valid); a missing sa.pub is derived from it.
 func EnsureServiceAccountKeys(p Params) (Outcome, error) {
 	dir := p.CertificatesDir
 	keyPath, pubPath := filepath.Join(dir, ServiceAccountKeyFile), filepath.Join(dir, ServiceAccountPubFile)
@@ -204,34 +243,31 @@ func EnsureServiceAccountKeys(p Params) (Outcome, error) {
 		if err != nil {
 			return 0, err
 		}
-		pubPEM, err := marshalPublicKey(key.Public())
-		if err != nil {
-			return 0, err
-		}
 		if !exists(pubPath) {
-			return Created, writeFile(pubPath, pubPEM, 0o644)
+			pubPEM, err := marshalPublicKey(key.Public())
+			if err != nil {
+				return 0, err
+			}
+			return Created, writeFile(pubPath, pubPEM, keyMode)
 		}
 		have, err := os.ReadFile(pubPath)
 		if err != nil {
 			return 0, fmt.Errorf("read %s: %w", pubPath, err)
 		}
-		if err := samePublicKey(have, key.Public()); err != nil {
-			return 0, fmt.Errorf("%s does not hold the public key of %s (%v); remove %s to have kforge derive it again", pubPath, keyPath, err, pubPath)
+		pub, err := parsePublicKeyPEM(have)
+		if err != nil || !samePublicKey(pub, key.Public()) {
+			return 0, fmt.Errorf("%s does not hold the public key of %s; remove %s to have kforge derive it again", pubPath, keyPath, pubPath)
 		}
 		return Kept, nil
 	}
 	if exists(pubPath) {
-		return 0, fmt.Errorf("%s exists without %s; restore the private key, or remove %s to have kforge create a new pair (tokens signed with the old key stop working)", pubPath, keyPath, pubPath)
+		return 0, fmt.Errorf("%s exists without %s; restore the private key, or remove %s to have kforge create a new pair (tokens signed with the old key stop working)",
+			pubPath, keyPath, pubPath)
 	}
-	kr, err := keyRequest(p.algorithm())
+	key, err := newKey(p, "service-account")
 	if err != nil {
 		return 0, err
 	}
-	priv, err := kr.Generate()
-	if err != nil {
-		return 0, fmt.Errorf("generate service-account key: %w", err)
-	}
-	key := priv.(crypto.Signer)
 	keyPEM, err := marshalKey(key)
 	if err != nil {
 		return 0, err
@@ -240,8 +276,9 @@ func EnsureServiceAccountKeys(p Params) (Outcome, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := writeFile(keyPath, keyPEM, 0o600); err != nil {
+	if err := writeFile(keyPath, keyPEM, keyMode); err != nil {
 		return 0, err
 	}
-	return Created, writeFile(pubPath, pubPEM, 0o644)
+	// kubeadm writes sa.pub with its key writer, so 0600 as well.
+	return Created, writeFile(pubPath, pubPEM, keyMode)
 }

@@ -12,32 +12,42 @@ import (
 	"github.com/cloudflare/cfssl/helpers"
 )
 
-// CertPath and KeyPath are where a certificate of the tree lives.
+// File modes kubeadm (client-go's certutil and keyutil) uses: private keys are readable by
+// root only, certificates by everyone, directories are traversable.
+const (
+	keyMode  fs.FileMode = 0o600
+	certMode fs.FileMode = 0o644
+	dirMode  fs.FileMode = 0o755
+)
+
+// CertPath is where a certificate of the tree lives: dir/baseName.crt.
 func CertPath(dir, baseName string) string { return filepath.Join(dir, baseName+".crt") }
 
-// KeyPath is the private key next to CertPath.
+// KeyPath is the private key next to CertPath: dir/baseName.key.
 func KeyPath(dir, baseName string) string { return filepath.Join(dir, baseName+".key") }
 
+// exists reports whether path may exist: only a definite "not found" counts as absent, so an
+// unreadable directory never makes kforge write over a file it could not see.
 func exists(path string) bool {
 	_, err := os.Stat(path)
-	return err == nil
+	return !errors.Is(err, fs.ErrNotExist)
 }
 
-// LoadCert reads dir/baseName.crt.
+// LoadCert reads the first certificate of dir/baseName.crt.
 func LoadCert(dir, baseName string) (*x509.Certificate, error) {
 	path := CertPath(dir, baseName)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read certificate: %w", err)
 	}
-	c, err := helpers.ParseCertificatePEM(b)
-	if err != nil {
-		return nil, fmt.Errorf("parse certificate %s: %w", path, err)
+	certs, err := helpers.ParseCertificatesPEM(b)
+	if err != nil || len(certs) == 0 {
+		return nil, fmt.Errorf("parse certificate %s: %v; it must hold a PEM CERTIFICATE block", path, err)
 	}
-	return c, nil
+	return certs[0], nil
 }
 
-// LoadKey reads dir/baseName.key.
+// LoadKey reads the private key dir/baseName.key (PKCS#1, PKCS#8 or SEC 1 PEM).
 func LoadKey(dir, baseName string) (crypto.Signer, error) {
 	path := KeyPath(dir, baseName)
 	b, err := os.ReadFile(path)
@@ -51,7 +61,8 @@ func LoadKey(dir, baseName string) (crypto.Signer, error) {
 	return k, nil
 }
 
-// LoadCertAndKey reads a certificate and its key and checks that they belong together.
+// LoadCertAndKey reads a certificate and its key and checks that they belong together, so a
+// signer built from them never issues certificates its CA certificate cannot verify.
 func LoadCertAndKey(dir, baseName string) (*x509.Certificate, crypto.Signer, error) {
 	c, err := LoadCert(dir, baseName)
 	if err != nil {
@@ -61,59 +72,62 @@ func LoadCertAndKey(dir, baseName string) (*x509.Certificate, crypto.Signer, err
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := keyMatches(c, k); err != nil {
-		return nil, nil, fmt.Errorf("%s and %s: %w", CertPath(dir, baseName), KeyPath(dir, baseName), err)
+	if !samePublicKey(k.Public(), c.PublicKey) {
+		crt, key := CertPath(dir, baseName), KeyPath(dir, baseName)
+		return nil, nil, fmt.Errorf("%s does not hold the private key of %s; put back the matching key, or remove both to have kforge issue a new pair", key, crt)
 	}
 	return c, k, nil
 }
 
-// IsExternalCA reports whether the CA is managed outside kforge: its certificate is present but
-// its key is not, so kforge can verify certificates but never issue them.
+// IsExternalCA reports whether a CA is managed outside kforge: its certificate is present but
+// its key is not, so kforge can verify certificates against it but never issue them.
 func IsExternalCA(dir, baseName string) bool {
-	return exists(CertPath(dir, baseName)) && !exists(KeyPath(dir, baseName))
+	_, err := os.Stat(KeyPath(dir, baseName))
+	return exists(CertPath(dir, baseName)) && errors.Is(err, fs.ErrNotExist)
 }
 
-func keyMatches(c *x509.Certificate, k crypto.Signer) error {
+func samePublicKey(a, b crypto.PublicKey) bool {
 	type equaler interface{ Equal(crypto.PublicKey) bool }
-	pub, ok := k.Public().(equaler)
-	if !ok || !pub.Equal(c.PublicKey) {
-		return errors.New("the private key does not match the certificate's public key; remove both to have kforge issue a new pair")
-	}
-	return nil
+	e, ok := a.(equaler)
+	return ok && e.Equal(b)
 }
 
-// writeFile writes data atomically (temp file + rename) with mode, creating parent directories.
+// writeFile writes data atomically (temp file, chmod, rename) with mode, creating parent
+// directories, so a crash never leaves a half-written key or certificate behind.
 func writeFile(path string, data []byte, mode fs.FileMode) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, dirMode); err != nil {
 		return fmt.Errorf("create directory for %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
+	_, werr := tmp.Write(data)
+	if werr == nil {
+		werr = tmp.Chmod(mode)
 	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
+	if werr == nil {
+		werr = tmp.Sync()
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), path)
+	}
+	if werr != nil {
+		return fmt.Errorf("write %s: %w", path, werr)
 	}
 	return nil
 }
 
-// WritePair writes a certificate (0644) and its key (0600) as dir/baseName.{crt,key}; the key
-// goes first so a crash never leaves a certificate without its key.
-func WritePair(dir, baseName string, is *Issued) error {
-	if err := writeFile(KeyPath(dir, baseName), is.KeyPEM, 0o600); err != nil {
+// writePair writes a certificate (0644) and its key (0600) as dir/baseName.{crt,key}; the key
+// goes first so a crash never leaves a new certificate next to an old key.
+func writePair(dir, baseName string, is *Issued) error {
+	if err := writeFile(KeyPath(dir, baseName), is.KeyPEM, keyMode); err != nil {
 		return err
 	}
-	return writeFile(CertPath(dir, baseName), is.CertPEM, 0o644)
+	return writeFile(CertPath(dir, baseName), is.CertPEM, certMode)
 }

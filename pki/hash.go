@@ -11,15 +11,16 @@ import (
 	"fmt"
 )
 
-// CACertHash is the value of --discovery-token-ca-cert-hash: SHA-256 over the CA certificate's
-// DER SubjectPublicKeyInfo, the pin a joining node checks the cluster CA against.
+// CACertHash is the value of --discovery-token-ca-cert-hash: "sha256:" and the hex SHA-256 of
+// the CA certificate's DER SubjectPublicKeyInfo, the pin a joining node checks the cluster CA
+// against (the same value kubeadm prints).
 func CACertHash(caCert *x509.Certificate) string {
 	sum := sha256.Sum256(caCert.RawSubjectPublicKeyInfo)
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // CertificateKeyBytes is the size of the key that encrypts uploaded control-plane certificates
-// (AES-256-GCM).
+// (AES-256-GCM), as kubeadm's --certificate-key.
 const CertificateKeyBytes = 32
 
 // NewCertificateKey returns a random certificate key, hex encoded, for --certificate-key.
@@ -31,26 +32,10 @@ func NewCertificateKey() (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-func marshalPublicKey(pub crypto.PublicKey) ([]byte, error) {
-	der, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		return nil, fmt.Errorf("marshal public key: %w", err)
+func parsePublicKeyPEM(b []byte) (crypto.PublicKey, error) {
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		return nil, errors.New("no PEM block")
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), nil
-}
-
-func samePublicKey(pubPEM []byte, want crypto.PublicKey) error {
-	b, _ := pem.Decode(pubPEM)
-	if b == nil {
-		return errors.New("no PEM block")
-	}
-	got, err := x509.ParsePKIXPublicKey(b.Bytes)
-	if err != nil {
-		return err
-	}
-	type equaler interface{ Equal(crypto.PublicKey) bool }
-	if e, ok := got.(equaler); !ok || !e.Equal(want) {
-		return errors.New("keys differ")
-	}
-	return nil
+	return x509.ParsePKIXPublicKey(blk.Bytes)
 }

@@ -6,45 +6,60 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
-// Default validity periods, as kubeadm uses them.
+// Default validity periods, kubeadm's: leaves live a year so they are renewed with every
+// yearly upgrade, CAs ten years.
 const (
 	DefaultCertValidity = 365 * 24 * time.Hour
 	DefaultCAValidity   = 10 * 365 * 24 * time.Hour
-	// backdate keeps freshly issued certificates valid on machines whose clocks lag a little.
+	// backdate keeps a freshly made CA (and so the leaves, which start when it does) valid on
+	// machines whose clocks lag a little, as kubeadm's five minutes do.
 	backdate = 5 * time.Minute
 )
 
-// Encryption algorithms a cluster's keys may use (kubeadm's encryptionAlgorithm values).
+// Encryption algorithms a cluster's keys may use: kubeadm's encryptionAlgorithm values, so a
+// kubeadm configuration means the same thing to kforge.
 const (
 	RSA2048   = "RSA-2048"
 	RSA3072   = "RSA-3072"
 	RSA4096   = "RSA-4096"
 	ECDSAP256 = "ECDSA-P256"
+	ECDSAP384 = "ECDSA-P384"
 )
 
-// Params are the facts about a cluster that decide what its certificates contain. They are
-// taken from the configuration by the caller, so this package does not depend on it.
+// Defaults used when Params leaves a field empty, kubeadm's.
+const (
+	DefaultServiceSubnet = "10.96.0.0/12"
+	DefaultDNSDomain     = "cluster.local"
+)
+
+// Params are the facts about a cluster that decide what its certificates contain. The caller
+// takes them from its configuration, so this package does not depend on the config API.
 type Params struct {
 	// CertificatesDir is the directory the tree lives in (/etc/kubernetes/pki).
 	CertificatesDir string
-	// NodeName is this node's name: a SAN of the apiserver and etcd certificates.
+	// NodeName is this node's name: a SAN of the apiserver certificate and the CN and a SAN of
+	// the etcd server and peer certificates.
 	NodeName string
 	// AdvertiseAddress is this node's API address: a SAN of the apiserver and etcd certificates.
 	AdvertiseAddress net.IP
-	// ControlPlaneEndpoint is host or host:port of the load-balanced API endpoint.
+	// ControlPlaneEndpoint is host or host:port of the load-balanced API endpoint; its host is
+	// a SAN of the apiserver certificate.
 	ControlPlaneEndpoint string
-	// ServiceSubnet is the service CIDR (a comma list when dual-stack); its first address is
-	// the in-cluster `kubernetes` Service and so a SAN of the apiserver.
+	// ServiceSubnet is the service CIDR (a comma list when dual-stack); the first address of the
+	// first subnet is the in-cluster `kubernetes` Service and so a SAN of the apiserver.
 	ServiceSubnet string
 	// DNSDomain is the cluster DNS domain (cluster.local).
 	DNSDomain string
-	// Extra SANs for the apiserver, etcd server and etcd peer certificates.
+	// Extra SANs (IP addresses or DNS names) for the apiserver, etcd server and etcd peer
+	// certificates.
 	APIServerCertSANs, EtcdServerCertSANs, EtcdPeerCertSANs []string
 	// ExternalEtcd leaves out the etcd CA and the certificates signed by it.
 	ExternalEtcd bool
-	// EncryptionAlgorithm is one of RSA-2048 (default), RSA-3072, RSA-4096, ECDSA-P256.
+	// EncryptionAlgorithm is one of RSA-2048 (default), RSA-3072, RSA-4096, ECDSA-P256, ECDSA-P384.
 	EncryptionAlgorithm string
 	// CertValidity and CAValidity override the 1 year / 10 year defaults when non-zero.
 	CertValidity, CAValidity time.Duration
@@ -80,7 +95,8 @@ func (p Params) algorithm() string {
 	return p.EncryptionAlgorithm
 }
 
-// CertSpec describes one certificate of the tree: where it goes, who signs it and what it says.
+// CertSpec describes one certificate of the tree: where it goes, who signs it and what it
+// says. The list of them is data that the init phases, renewal, expiry checks and tests share.
 type CertSpec struct {
 	// Name is the phase name (`kforge init phase certs <Name>`, `certs renew <Name>`).
 	Name string
@@ -120,26 +136,23 @@ const (
 // to cluster-admin by RBAC rather than being system:masters, as kubeadm does since 1.29.
 const ClusterAdminsGroup = "kubeadm:cluster-admins"
 
-var (
-	server       = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-	client       = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-	serverClient = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
-)
-
 // DefaultCertList is the certificate tree of a control-plane node, CAs before the leaves they
 // sign, in kubeadm's phase order. With external etcd the etcd CA and its leaves are left out.
 func DefaultCertList(p Params) []CertSpec {
-	caUsage := x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment | x509.KeyUsageCertSign
+	ca := keyUsage(p, true)
 	leaf := LeafKeyUsage(p)
+	server := []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	client := []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+	serverClient := []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
 	list := []CertSpec{
 		{Name: CAName, BaseName: "ca", LongName: "self-signed Kubernetes CA to provision identities for other Kubernetes components",
-			CommonName: "kubernetes", IsCA: true, KeyUsage: caUsage},
+			CommonName: "kubernetes", IsCA: true, KeyUsage: ca},
 		{Name: APIServerName, BaseName: "apiserver", LongName: "certificate for serving the Kubernetes API",
 			CAName: CAName, CommonName: "kube-apiserver", KeyUsage: leaf, ExtKeyUsage: server, SANs: apiServerSANs},
 		{Name: APIServerKubeletClientName, BaseName: "apiserver-kubelet-client", LongName: "certificate for the API server to connect to kubelet",
 			CAName: CAName, CommonName: "kube-apiserver-kubelet-client", Organization: []string{ClusterAdminsGroup}, KeyUsage: leaf, ExtKeyUsage: client},
 		{Name: FrontProxyCAName, BaseName: "front-proxy-ca", LongName: "self-signed CA to provision identities for front proxy",
-			CommonName: "front-proxy-ca", IsCA: true, KeyUsage: caUsage},
+			CommonName: "front-proxy-ca", IsCA: true, KeyUsage: ca},
 		{Name: FrontProxyClientName, BaseName: "front-proxy-client", LongName: "certificate for the front proxy client",
 			CAName: FrontProxyCAName, CommonName: "front-proxy-client", KeyUsage: leaf, ExtKeyUsage: client},
 	}
@@ -148,13 +161,18 @@ func DefaultCertList(p Params) []CertSpec {
 	}
 	return append(list,
 		CertSpec{Name: EtcdCAName, BaseName: "etcd/ca", LongName: "self-signed CA to provision identities for etcd",
-			CommonName: "etcd-ca", IsCA: true, KeyUsage: caUsage},
+			CommonName: "etcd-ca", IsCA: true, KeyUsage: ca},
+		// etcd checks clientAuth on its server certificate too (it dials itself), so both.
 		CertSpec{Name: EtcdServerName, BaseName: "etcd/server", LongName: "certificate for serving etcd",
 			CAName: EtcdCAName, CommonName: p.NodeName, KeyUsage: leaf, ExtKeyUsage: serverClient,
-			SANs: func(p Params) ([]string, []net.IP, error) { return etcdSANs(p, p.EtcdServerCertSANs) }},
+			SANs: func(p Params) ([]string, []net.IP, error) {
+				return etcdSANs(p, "etcd.local.serverCertSANs", p.EtcdServerCertSANs)
+			}},
 		CertSpec{Name: EtcdPeerName, BaseName: "etcd/peer", LongName: "certificate for etcd nodes to communicate with each other",
 			CAName: EtcdCAName, CommonName: p.NodeName, KeyUsage: leaf, ExtKeyUsage: serverClient,
-			SANs: func(p Params) ([]string, []net.IP, error) { return etcdSANs(p, p.EtcdPeerCertSANs) }},
+			SANs: func(p Params) ([]string, []net.IP, error) {
+				return etcdSANs(p, "etcd.local.peerCertSANs", p.EtcdPeerCertSANs)
+			}},
 		CertSpec{Name: EtcdHealthcheckClientName, BaseName: "etcd/healthcheck-client", LongName: "certificate for liveness probes to healthcheck etcd",
 			CAName: EtcdCAName, CommonName: "kube-etcd-healthcheck-client", KeyUsage: leaf, ExtKeyUsage: client},
 		CertSpec{Name: APIServerEtcdClientName, BaseName: "apiserver-etcd-client", LongName: "certificate the apiserver uses to access etcd",
@@ -162,11 +180,18 @@ func DefaultCertList(p Params) []CertSpec {
 	)
 }
 
-// LeafKeyUsage is the key usage of leaf certificates for p's key type. It follows kubeadm: key encipherment only makes sense for RSA keys.
-func LeafKeyUsage(p Params) x509.KeyUsage {
+// LeafKeyUsage is the key usage of leaf certificates (kubeconfig client certificates too) for
+// p's key type: digital signature, plus key encipherment for RSA keys only, since RSA key
+// transport is the only use of that bit and RFC 8813 forbids it for ECDSA keys.
+func LeafKeyUsage(p Params) x509.KeyUsage { return keyUsage(p, false) }
+
+func keyUsage(p Params, isCA bool) x509.KeyUsage {
 	u := x509.KeyUsageDigitalSignature
 	if strings.HasPrefix(p.algorithm(), "RSA") {
 		u |= x509.KeyUsageKeyEncipherment
+	}
+	if isCA {
+		u |= x509.KeyUsageCertSign
 	}
 	return u
 }
@@ -181,56 +206,81 @@ func findSpec(p Params, name string) (CertSpec, bool) {
 	return CertSpec{}, false
 }
 
-// apiServerSANs: node name and address, the control-plane endpoint host, the first service IP
-// of each service subnet, the in-cluster names of the kubernetes Service, and extra SANs.
+// requireNode checks the facts every serving certificate needs.
+func requireNode(p Params, cert string) error {
+	if p.NodeName == "" {
+		return fmt.Errorf("%s certificate SANs: the node name is empty; set nodeRegistration.name or --node-name", cert)
+	}
+	if p.AdvertiseAddress == nil {
+		return fmt.Errorf("%s certificate SANs: the advertise address is not set; set localAPIEndpoint.advertiseAddress or --apiserver-advertise-address", cert)
+	}
+	return nil
+}
+
+// apiServerSANs is kubeadm's set: the node name, the in-cluster names of the kubernetes
+// Service, its ClusterIP (first address of the first service subnet), the advertise address,
+// the control-plane endpoint's host and the extra SANs.
 func apiServerSANs(p Params) ([]string, []net.IP, error) {
+	if err := requireNode(p, "apiserver"); err != nil {
+		return nil, nil, err
+	}
 	var s sanSet
-	s.addDNS(p.NodeName)
-	s.addDNS("kubernetes", "kubernetes.default", "kubernetes.default.svc")
 	domain := p.DNSDomain
 	if domain == "" {
-		domain = "cluster.local"
+		domain = DefaultDNSDomain
 	}
-	s.addDNS("kubernetes.default.svc." + domain)
+	s.addDNS(p.NodeName, "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc."+domain)
 	subnets := p.ServiceSubnet
 	if subnets == "" {
-		subnets = "10.96.0.0/12"
+		subnets = DefaultServiceSubnet
 	}
-	for _, sub := range strings.Split(subnets, ",") {
-		ip, err := firstIP(strings.TrimSpace(sub))
-		if err != nil {
-			return nil, nil, fmt.Errorf("apiserver SANs: service subnet %q: %w", sub, err)
-		}
-		s.addIP(ip)
+	// Dual-stack: the kubernetes Service is single-stack in the primary family, as in kubeadm.
+	first := strings.TrimSpace(strings.Split(subnets, ",")[0])
+	vip, err := firstIP(first)
+	if err != nil {
+		return nil, nil, fmt.Errorf("apiserver certificate SANs: service subnet %q: %w; fix networking.serviceSubnet", first, err)
 	}
-	if p.AdvertiseAddress != nil {
-		s.addIP(p.AdvertiseAddress)
-	}
+	s.addIP(vip, p.AdvertiseAddress)
 	if p.ControlPlaneEndpoint != "" {
-		host := p.ControlPlaneEndpoint
-		if h, _, err := net.SplitHostPort(host); err == nil {
-			host = h
+		host, err := endpointHost(p.ControlPlaneEndpoint)
+		if err != nil {
+			return nil, nil, err
 		}
-		s.addName(host)
+		if err := s.addName(host); err != nil {
+			return nil, nil, fmt.Errorf("apiserver certificate SANs: controlPlaneEndpoint %q: %w", p.ControlPlaneEndpoint, err)
+		}
 	}
-	for _, san := range p.APIServerCertSANs {
-		s.addName(san)
+	if err := s.addExtra("apiServer.certSANs", p.APIServerCertSANs); err != nil {
+		return nil, nil, err
 	}
 	return s.dns, s.ips, nil
 }
 
-// etcdSANs: node name, localhost, node address, both loopbacks, and extra SANs (kubeadm's set).
-func etcdSANs(p Params, extra []string) ([]string, []net.IP, error) {
+// etcdSANs is kubeadm's set for etcd's server and peer certificates: the node name,
+// localhost, the node address, both loopbacks and the extra SANs.
+func etcdSANs(p Params, field string, extra []string) ([]string, []net.IP, error) {
+	if err := requireNode(p, "etcd"); err != nil {
+		return nil, nil, err
+	}
 	var s sanSet
 	s.addDNS(p.NodeName, "localhost")
-	if p.AdvertiseAddress != nil {
-		s.addIP(p.AdvertiseAddress)
-	}
-	s.addIP(net.IPv4(127, 0, 0, 1), net.IPv6loopback)
-	for _, san := range extra {
-		s.addName(san)
+	s.addIP(p.AdvertiseAddress, net.IPv4(127, 0, 0, 1), net.IPv6loopback)
+	if err := s.addExtra(field, extra); err != nil {
+		return nil, nil, err
 	}
 	return s.dns, s.ips, nil
+}
+
+// endpointHost is the host part of host, host:port, [v6] or [v6]:port.
+func endpointHost(ep string) (string, error) {
+	if h, _, err := net.SplitHostPort(ep); err == nil {
+		return h, nil
+	}
+	h := strings.TrimSuffix(strings.TrimPrefix(ep, "["), "]")
+	if h == "" {
+		return "", fmt.Errorf("controlPlaneEndpoint %q has no host; use host or host:port", ep)
+	}
+	return h, nil
 }
 
 // firstIP is the first host address of a CIDR: the kubernetes Service's ClusterIP.
@@ -259,12 +309,27 @@ type sanSet struct {
 	ips []net.IP
 }
 
-func (s *sanSet) addName(name string) {
+// addName adds an IP address or a DNS name (wildcards allowed), refusing anything else:
+// cfssl would otherwise turn it into an e-mail or URI SAN.
+func (s *sanSet) addName(name string) error {
 	if ip := net.ParseIP(name); ip != nil {
 		s.addIP(ip)
-		return
+		return nil
+	}
+	if len(validation.IsDNS1123Subdomain(name)) > 0 && len(validation.IsWildcardDNS1123Subdomain(name)) > 0 {
+		return fmt.Errorf("%q is neither an IP address nor a DNS name", name)
 	}
 	s.addDNS(name)
+	return nil
+}
+
+func (s *sanSet) addExtra(field string, names []string) error {
+	for _, n := range names {
+		if err := s.addName(strings.TrimSpace(n)); err != nil {
+			return fmt.Errorf("%s: %w; fix or remove it", field, err)
+		}
+	}
+	return nil
 }
 
 func (s *sanSet) addDNS(names ...string) {
@@ -286,6 +351,9 @@ func (s *sanSet) addIP(ips ...net.IP) {
 	for _, ip := range ips {
 		if ip == nil {
 			continue
+		}
+		if v4 := ip.To4(); v4 != nil {
+			ip = v4
 		}
 		dup := false
 		for _, d := range s.ips {
