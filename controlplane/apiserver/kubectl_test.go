@@ -208,3 +208,80 @@ func TestKubectl(t *testing.T) {
 		})
 	}
 }
+
+func TestKubectlOpenAPI(t *testing.T) {
+	bins := kubectlBinaries(t, "1.27", "1.33")
+	s := apiservertest.Start(t, apiserver.APIOptions{})
+	kc := s.Kubeconfig(t, t.TempDir())
+	for _, v := range []string{"1.27", "1.33"} {
+		t.Run(v, func(t *testing.T) {
+			k := kubectl{t: t, bin: bins[v], kc: kc, home: t.TempDir()}
+			expect(t, "explain", k.run("explain", "deployment.spec.replicas"), "KIND:", "Deployment", "VERSION:", "v1", "FIELD: replicas <integer>", "Number of desired pods")
+			dir := t.TempDir()
+			manifest := filepath.Join(dir, "app.yaml")
+			ns := "o" + strings.ReplaceAll(v, ".", "")
+			os.WriteFile(manifest, []byte(`apiVersion: v1
+kind: Namespace
+metadata:
+  name: `+ns+`
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: `+ns+`
+data:
+  mode: fast
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: `+ns+`
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.25
+        ports:
+        - containerPort: 80
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: `+ns+`
+spec:
+  selector: {app: web}
+  ports:
+  - port: 80
+`), 0o644)
+			expect(t, "apply", k.run("apply", "-f", manifest), "namespace/"+ns+" created", "configmap/settings created", "deployment.apps/web created", "service/web created")
+			expect(t, "apply again", k.run("apply", "-f", manifest), "namespace/"+ns+" unchanged", "configmap/settings unchanged", "deployment.apps/web unchanged", "service/web unchanged")
+			b, _ := os.ReadFile(manifest)
+			os.WriteFile(manifest, []byte(strings.Replace(string(b), "replicas: 2", "replicas: 4", 1)), 0o644)
+			expect(t, "apply a change", k.run("apply", "-f", manifest), "deployment.apps/web configured", "configmap/settings unchanged")
+			if got := k.run("-n", ns, "get", "deploy", "web", "-o", "jsonpath={.spec.replicas} {.metadata.generation}"); got != "4 2" {
+				t.Errorf("after apply: replicas and generation %q, want \"4 2\"", got)
+			}
+			// Unknown fields are refused by the server (kubectl asks for strict validation).
+			bad := filepath.Join(dir, "bad.yaml")
+			os.WriteFile(bad, []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\n  namespace: "+ns+"\ndatta:\n  a: b\n"), 0o644)
+			expect(t, "apply with an unknown field", k.fails("apply", "-f", bad), "datta")
+			editor := filepath.Join(t.TempDir(), "editor.sh")
+			os.WriteFile(editor, []byte("#!/bin/sh\nsed -i 's/mode: fast/mode: slow/' \"$1\"\n"), 0o755)
+			ke := k
+			ke.env = []string{"EDITOR=" + editor, "KUBE_EDITOR=" + editor}
+			expect(t, "edit", ke.run("-n", ns, "edit", "configmap", "settings"), "configmap/settings edited")
+			if got := k.run("-n", ns, "get", "cm", "settings", "-o", "jsonpath={.data.mode}"); got != "slow" {
+				t.Errorf("after edit: mode %q, want slow", got)
+			}
+		})
+	}
+}

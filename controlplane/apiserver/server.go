@@ -12,7 +12,10 @@ import (
 	"strings"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/version"
+
+	"kforge.dev/kforge/controlplane/apiserver/openapi"
 
 	kversion "kforge.dev/kforge/version"
 )
@@ -24,6 +27,11 @@ func (a *API) Handler() http.Handler {
 	for _, p := range []string{"/healthz", "/livez", "/readyz"} {
 		mux.HandleFunc(p, a.serveHealth)
 		mux.HandleFunc(p+"/", a.serveHealth)
+	}
+	if err := openapi.Register(mux, a.scheme, a.openapiResources()); err != nil {
+		// The API still works without its schema; kubectl apply, edit and explain do not.
+		failed := apierrors.NewInternalError(fmt.Errorf("openapi: %w", err))
+		mux.HandleFunc("/openapi/", func(w http.ResponseWriter, _ *http.Request) { a.writeError(w, failed) })
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if a.serveDiscovery(w, r) {
@@ -41,6 +49,17 @@ func (a *API) Handler() http.Handler {
 		a.serveResource(w, r, ri)
 	})
 	return a.withTimeout(mux)
+}
+
+// openapiResources lists every served resource for the OpenAPI documents.
+func (a *API) openapiResources() []openapi.Resource {
+	var out []openapi.Resource
+	for _, g := range a.groups {
+		for _, r := range g.resources {
+			out = append(out, openapi.Resource{GVK: r.def.GVK, Plural: r.def.Plural, Namespaced: r.def.Namespaced})
+		}
+	}
+	return out
 }
 
 // withTimeout bounds every request but watches.
