@@ -10,23 +10,36 @@ import (
 // InitFlags are kubeadm's init flags that override the configuration file. A nil field means
 // the flag was not given, so the file's value (or the default) stands.
 type InitFlags struct {
-	AdvertiseAddress       *string
-	BindPort               *int32
-	ControlPlaneEndpoint   *string
-	ServiceCIDR            *string
-	PodNetworkCIDR         *string
-	ServiceDNSDomain       *string
+	// AdvertiseAddress is --apiserver-advertise-address.
+	AdvertiseAddress *string
+	// BindPort is --apiserver-bind-port.
+	BindPort *int32
+	// ControlPlaneEndpoint is --control-plane-endpoint.
+	ControlPlaneEndpoint *string
+	// ServiceCIDR is --service-cidr.
+	ServiceCIDR *string
+	// PodNetworkCIDR is --pod-network-cidr.
+	PodNetworkCIDR *string
+	// ServiceDNSDomain is --service-dns-domain.
+	ServiceDNSDomain *string
+	// APIServerCertExtraSANs is --apiserver-cert-extra-sans; non-nil replaces apiServer.certSANs.
 	APIServerCertExtraSANs []string
-	CertDir                *string
-	KubernetesVersion      *string
-	NodeName               *string
-	Token                  *string
-	TokenTTL               *time.Duration
-	CRISocket              *string
+	// CertDir is --cert-dir.
+	CertDir *string
+	// KubernetesVersion is --kubernetes-version, recorded with a warning.
+	KubernetesVersion *string
+	// NodeName is --node-name.
+	NodeName *string
+	// Token is --token, the secret of the first bootstrap token.
+	Token *string
+	// TokenTTL is --token-ttl, the lifetime of the first bootstrap token.
+	TokenTTL *time.Duration
+	// CRISocket is --cri-socket.
+	CRISocket *string
 }
 
-// Apply writes the given flags into c, flags winning over the file, and returns warnings for
-// values kforge records but does not act on.
+// Apply writes the given flags into c, flags winning over the file, and returns one-line
+// warnings for values kforge records but does not act on (--kubernetes-version).
 func (f InitFlags) Apply(c *InitConfiguration) []string {
 	var warnings []string
 	set := func(dst *string, v *string) {
@@ -49,7 +62,7 @@ func (f InitFlags) Apply(c *InitConfiguration) []string {
 	set(&cc.CertificatesDir, f.CertDir)
 	if f.KubernetesVersion != nil {
 		cc.KubernetesVersion = *f.KubernetesVersion
-		warnings = append(warnings, versionWarnings(cc, "--kubernetes-version")...)
+		warnings = append(warnings, versionWarnings(cc.KubernetesVersion, "from --kubernetes-version")...)
 	}
 	set(&c.NodeRegistration.Name, f.NodeName)
 	set(&c.NodeRegistration.CRISocket, f.CRISocket)
@@ -70,23 +83,37 @@ func (f InitFlags) Apply(c *InitConfiguration) []string {
 
 // JoinFlags are kubeadm's join flags that override the configuration file; nil means not given.
 type JoinFlags struct {
-	// Token sets both the discovery token and the TLS bootstrap token unless they are given.
-	Token                                  *string
-	DiscoveryToken                         *string
-	DiscoveryTokenAPIServer                *string
-	TLSBootstrapToken                      *string
-	DiscoveryTokenCACertHashes             []string
+	// Token is --token: the discovery token (unless --discovery-file is used) and the TLS
+	// bootstrap token, each unless given on its own.
+	Token *string
+	// DiscoveryToken is --discovery-token.
+	DiscoveryToken *string
+	// DiscoveryTokenAPIServer is join's argument, the apiserver host:port to discover from.
+	DiscoveryTokenAPIServer *string
+	// TLSBootstrapToken is --tls-bootstrap-token.
+	TLSBootstrapToken *string
+	// DiscoveryTokenCACertHashes is --discovery-token-ca-cert-hash; non-nil replaces the file's.
+	DiscoveryTokenCACertHashes []string
+	// DiscoveryTokenUnsafeSkipCAVerification is --discovery-token-unsafe-skip-ca-verification.
 	DiscoveryTokenUnsafeSkipCAVerification *bool
-	DiscoveryFile                          *string
-	NodeName                               *string
-	CRISocket                              *string
-	ControlPlane                           *bool
-	CertificateKey                         *string
-	AdvertiseAddress                       *string
-	BindPort                               *int32
+	// DiscoveryFile is --discovery-file; it replaces token discovery.
+	DiscoveryFile *string
+	// NodeName is --node-name.
+	NodeName *string
+	// CRISocket is --cri-socket.
+	CRISocket *string
+	// ControlPlane is --control-plane; false removes the file's controlPlane section.
+	ControlPlane *bool
+	// CertificateKey is --certificate-key.
+	CertificateKey *string
+	// AdvertiseAddress is --apiserver-advertise-address (control-plane join).
+	AdvertiseAddress *string
+	// BindPort is --apiserver-bind-port (control-plane join).
+	BindPort *int32
 }
 
-// Apply writes the given flags into c, flags winning over the file.
+// Apply writes the given flags into c, flags winning over the file; it fails only when flags
+// contradict each other (--discovery-file with --discovery-token).
 func (f JoinFlags) Apply(c *JoinConfiguration) error {
 	d := &c.Discovery
 	bt := func() *BootstrapTokenDiscovery {
@@ -129,24 +156,25 @@ func (f JoinFlags) Apply(c *JoinConfiguration) error {
 	if f.CRISocket != nil {
 		c.NodeRegistration.CRISocket = *f.CRISocket
 	}
-	cpWanted := f.ControlPlane != nil && *f.ControlPlane
-	if cpWanted || f.CertificateKey != nil || f.AdvertiseAddress != nil || f.BindPort != nil {
-		if f.ControlPlane != nil && !*f.ControlPlane {
+	if f.ControlPlane != nil {
+		if !*f.ControlPlane {
 			c.ControlPlane = nil
-		} else {
-			if c.ControlPlane == nil {
-				c.ControlPlane = &JoinControlPlane{}
-			}
-			if f.CertificateKey != nil {
-				c.ControlPlane.CertificateKey = *f.CertificateKey
-			}
-			if f.AdvertiseAddress != nil {
-				c.ControlPlane.LocalAPIEndpoint.AdvertiseAddress = *f.AdvertiseAddress
-			}
-			if f.BindPort != nil {
-				c.ControlPlane.LocalAPIEndpoint.BindPort = *f.BindPort
-			}
+		} else if c.ControlPlane == nil {
+			c.ControlPlane = &JoinControlPlane{}
 		}
+	}
+	cp := c.ControlPlane
+	if cp == nil && (f.CertificateKey != nil || f.AdvertiseAddress != nil || f.BindPort != nil) {
+		return fmt.Errorf("join: --certificate-key, --apiserver-advertise-address and --apiserver-bind-port apply only to a control-plane join; add --control-plane or drop them")
+	}
+	if f.CertificateKey != nil {
+		cp.CertificateKey = *f.CertificateKey
+	}
+	if f.AdvertiseAddress != nil {
+		cp.LocalAPIEndpoint.AdvertiseAddress = *f.AdvertiseAddress
+	}
+	if f.BindPort != nil {
+		cp.LocalAPIEndpoint.BindPort = *f.BindPort
 	}
 	return nil
 }

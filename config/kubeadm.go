@@ -1,9 +1,11 @@
 package config
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	sjson "sigs.k8s.io/json"
@@ -11,36 +13,54 @@ import (
 	"kforge.dev/kforge/version"
 )
 
+// argPaths are where kubeadm keeps component flags, per kind: maps in v1beta3, lists of
+// {name, value} in v1beta4 and in kforge's own kinds.
+var argPaths = map[string][][]string{
+	KindCluster: {{"apiServer", "extraArgs"}, {"controllerManager", "extraArgs"}, {"scheduler", "extraArgs"}, {"etcd", "local", "extraArgs"}},
+	KindInit:    {{"nodeRegistration", "kubeletExtraArgs"}},
+	KindJoin:    {{"nodeRegistration", "kubeletExtraArgs"}},
+}
+
 // decodeKubeadm reads a kubeadm.k8s.io/v1beta3 or v1beta4 document into kforge's kind of the
 // same name. kforge's kinds follow v1beta4, so v1beta3 is first rewritten into v1beta4's shape.
-// Fields kforge has no use for are warnings: a kubeadm file always loads.
-func decodeKubeadm(docs *Documents, apiVersion, kind string, js []byte, where string) ([]string, error) {
-	var m map[string]any
-	if err := json.Unmarshal(js, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", kind, err)
+// Fields kforge has no use for are warnings, never errors: a kubeadm file always loads.
+func decodeKubeadm(docs *Documents, apiVersion, kind string, js []byte, ref docRef) ([]string, error) {
+	m, err := decodeMap(js)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", apiVersion, kind, err)
 	}
 	delete(m, "apiVersion")
 	delete(m, "kind")
-	if apiVersion == kubeadmV1beta3 {
+	switch apiVersion {
+	case kubeadmV1beta3:
 		if err := fromV1beta3(docs, kind, m); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", apiVersion, kind, err)
 		}
+	case kubeadmV1beta4:
+		for _, p := range argPaths[kind] {
+			if _, isMap := dig(m, p[:len(p)-1]...)[p[len(p)-1]].(map[string]any); isMap {
+				return nil, fmt.Errorf("%s %s: %s is a map, the v1beta3 form; %s takes a list of {name, value}, e.g. \"- name: v\\n  value: \\\"4\\\"\"",
+					apiVersion, kind, strings.Join(p, "."), apiVersion)
+			}
+		}
 	}
-	obj, err := target(docs, kind)
+	obj, err := target(docs, apiVersion, kind)
 	if err != nil {
 		return nil, err
 	}
 	b, err := json.Marshal(m)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s %s: %w", apiVersion, kind, err)
 	}
 	strict, err := sjson.UnmarshalStrict(b, obj)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", apiVersion, kind, err)
 	}
+	where := "in " + ref.source
 	var warnings []string
 	for _, e := range strict {
-		warnings = append(warnings, fmt.Sprintf("warning: %s: %s is a kubeadm setting kforge does not use; ignored", where, e))
+		warnings = append(warnings, fmt.Sprintf("warning: %s %s (document %d, %s %s): kforge does not use this kubeadm setting; it is ignored",
+			e, where, ref.index, apiVersion, kind))
 	}
 	tm := metav1.TypeMeta{APIVersion: GroupVersion, Kind: kind}
 	switch o := obj.(type) {
@@ -50,21 +70,31 @@ func decodeKubeadm(docs *Documents, apiVersion, kind string, js []byte, where st
 		o.TypeMeta = tm
 	case *ClusterConfiguration:
 		o.TypeMeta = tm
-		warnings = append(warnings, versionWarnings(o, where)...)
+		warnings = append(warnings, versionWarnings(o.KubernetesVersion, where)...)
 		warnings = append(warnings, imageWarnings(o, where)...)
 	}
 	return warnings, nil
 }
 
+// decodeMap reads a JSON object keeping numbers as written, so "v: 4" stays "4".
+func decodeMap(js []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 // versionWarnings explains that kubernetesVersion does not pick what runs: kforge's components
-// are built into its binary at one Kubernetes API level.
-func versionWarnings(c *ClusterConfiguration, where string) []string {
-	v := c.KubernetesVersion
+// are built into its binary at one Kubernetes API level. where is e.g. "in config.yaml".
+func versionWarnings(v, where string) []string {
 	if v == "" || v == version.KubernetesAPILevel {
 		return nil
 	}
-	return []string{fmt.Sprintf("warning: %s: kubernetesVersion %q: kforge runs its own built-in components at Kubernetes API level %s; the value is recorded but picks no images or binaries",
-		where, v, version.KubernetesAPILevel)}
+	return []string{fmt.Sprintf("warning: kubernetesVersion %q %s: kforge runs its own built-in components at Kubernetes API level %s; the value is recorded but not used to pick images",
+		v, where, version.KubernetesAPILevel)}
 }
 
 // imageWarnings covers kubeadm's image fields: kforge pulls no control-plane images.
@@ -72,8 +102,8 @@ func imageWarnings(c *ClusterConfiguration, where string) []string {
 	var out []string
 	add := func(field, value, component string) {
 		if value != "" {
-			out = append(out, fmt.Sprintf("warning: %s: %s %q: kforge runs its own built-in %s from its binary; no image is pulled, the value is ignored",
-				where, field, value, component))
+			out = append(out, fmt.Sprintf("warning: %s %q %s: kforge runs its own built-in %s; %s is ignored",
+				field, value, where, component, field))
 		}
 	}
 	add("imageRepository", c.ImageRepository, "control-plane components")
@@ -86,16 +116,16 @@ func imageWarnings(c *ClusterConfiguration, where string) []string {
 	return out
 }
 
-// fromV1beta3 rewrites the few places where v1beta3 differs from v1beta4: extraArgs were maps,
-// and two timeouts lived elsewhere.
+// fromV1beta3 rewrites the places where v1beta3 differs from v1beta4: extraArgs were maps, and
+// two timeouts lived elsewhere (apiServer.timeoutForControlPlane, discovery.timeout).
 func fromV1beta3(docs *Documents, kind string, m map[string]any) error {
+	for _, p := range argPaths[kind] {
+		if err := argsMapToList(dig(m, p[:len(p)-1]...), p); err != nil {
+			return err
+		}
+	}
 	switch kind {
 	case KindCluster:
-		for _, path := range [][]string{{"apiServer"}, {"controllerManager"}, {"scheduler"}, {"etcd", "local"}} {
-			if err := argsMapToList(dig(m, path...), "extraArgs"); err != nil {
-				return err
-			}
-		}
 		if api := dig(m, "apiServer"); api != nil {
 			if t, ok := api["timeoutForControlPlane"]; ok {
 				d, err := duration(t)
@@ -106,10 +136,7 @@ func fromV1beta3(docs *Documents, kind string, m map[string]any) error {
 				delete(api, "timeoutForControlPlane")
 			}
 		}
-	case KindInit, KindJoin:
-		if err := argsMapToList(dig(m, "nodeRegistration"), "kubeletExtraArgs"); err != nil {
-			return err
-		}
+	case KindJoin:
 		if disc := dig(m, "discovery"); disc != nil {
 			if t, ok := disc["timeout"]; ok {
 				timeouts, _ := m["timeouts"].(map[string]any)
@@ -137,19 +164,16 @@ func dig(m map[string]any, path ...string) map[string]any {
 	return m
 }
 
-// argsMapToList turns v1beta3's {flag: value} into v1beta4's [{name, value}], sorted by name
-// so the result does not depend on map order.
-func argsMapToList(parent map[string]any, field string) error {
-	if parent == nil {
+// argsMapToList turns v1beta3's {flag: value} at path into v1beta4's [{name, value}], sorted
+// by name so the result does not depend on map order.
+func argsMapToList(parent map[string]any, path []string) error {
+	field := path[len(path)-1]
+	if parent == nil || parent[field] == nil {
 		return nil
 	}
-	raw, ok := parent[field]
-	if !ok || raw == nil {
-		return nil
-	}
-	args, ok := raw.(map[string]any)
+	args, ok := parent[field].(map[string]any)
 	if !ok {
-		return fmt.Errorf("%s must be a map of flag names to values in kubeadm.k8s.io/v1beta3", field)
+		return fmt.Errorf("%s must be a map of flag names to values in %s", strings.Join(path, "."), kubeadmV1beta3)
 	}
 	names := make([]string, 0, len(args))
 	for n := range args {

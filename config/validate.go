@@ -15,13 +15,18 @@ import (
 // FieldError is one problem with one field: where it is, the value, and what is wrong and how
 // to fix it. It prints as `networking.podSubnet "10.244.0.0/33": invalid CIDR; ...`.
 type FieldError struct {
-	Path   string
-	Value  string
+	// Path is the field's path in the YAML, e.g. "networking.podSubnet".
+	Path string
+	// Value is the offending value as written.
+	Value string
+	// Detail says what is wrong and how to fix it.
 	Detail string
 
+	// noValue prints the error without a value, for missing fields and whole documents.
 	noValue bool
 }
 
+// Error renders the field error on one line: path, quoted value, detail.
 func (e FieldError) Error() string {
 	if e.noValue {
 		return e.Path + ": " + e.Detail
@@ -29,11 +34,14 @@ func (e FieldError) Error() string {
 	return fmt.Sprintf("%s %q: %s", e.Path, e.Value, e.Detail)
 }
 
-// ValidationError lists every problem found in a configuration, so the user fixes them in one go.
+// ValidationError lists every problem found in a configuration, so the user fixes them in one
+// go; the CLI maps it to exit code 3.
 type ValidationError struct {
+	// Errors are the problems, in the order of the fields.
 	Errors []FieldError
 }
 
+// Error puts one problem per line.
 func (e *ValidationError) Error() string {
 	if len(e.Errors) == 1 {
 		return "invalid configuration: " + e.Errors[0].Error()
@@ -55,6 +63,11 @@ func (v *validator) add(path, value, detail string, args ...any) {
 	v.errs = append(v.errs, FieldError{Path: path, Value: value, Detail: fmt.Sprintf(detail, args...)})
 }
 
+// missing records a problem that has no value to show: a required field left empty.
+func (v *validator) missing(path, detail string) {
+	v.errs = append(v.errs, FieldError{Path: path, Detail: detail, noValue: true})
+}
+
 func (v *validator) err() error {
 	if len(v.errs) == 0 {
 		return nil
@@ -65,7 +78,7 @@ func (v *validator) err() error {
 var (
 	tokenRE      = regexp.MustCompile(`^[a-z0-9]{6}\.[a-z0-9]{16}$`)
 	tokenGroupRE = regexp.MustCompile(`^system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]$`)
-	certKeyRE    = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	certKeyRE    = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 	caHashRE     = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 	tokenFix     = `a bootstrap token is 6 then 16 characters of [a-z0-9] joined by a dot, e.g. "abcdef.0123456789abcdef"`
 )
@@ -80,7 +93,8 @@ func ValidateInitConfiguration(c *InitConfiguration) error {
 		validateToken(v, fmt.Sprintf("bootstrapTokens[%d]", i), t)
 	}
 	if c.CertificateKey != "" && !certKeyRE.MatchString(c.CertificateKey) {
-		v.add("certificateKey", c.CertificateKey, "must be 64 hexadecimal characters (32 bytes); 'kforge certs certificate-key' prints one")
+		v.errs = append(v.errs, FieldError{Path: "certificateKey", noValue: true,
+			Detail: fmt.Sprintf("must be 64 hexadecimal characters (32 bytes), not %d characters; 'kforge certs certificate-key' prints one", len(c.CertificateKey))})
 	}
 	validateCluster(v, &c.ClusterConfiguration)
 	return v.err()
@@ -100,23 +114,21 @@ func ValidateJoinConfiguration(c *JoinConfiguration) error {
 	d := c.Discovery
 	switch {
 	case d.BootstrapToken == nil && d.File == nil:
-		v.errs = append(v.errs, FieldError{Path: "discovery", noValue: true,
-			Detail: "set bootstrapToken (with --token and --discovery-token-ca-cert-hash) or file (--discovery-file)"})
+		v.missing("discovery", "set bootstrapToken (with --token and --discovery-token-ca-cert-hash) or file (--discovery-file)")
 	case d.BootstrapToken != nil && d.File != nil:
-		v.errs = append(v.errs, FieldError{Path: "discovery", noValue: true, Detail: "bootstrapToken and file are mutually exclusive; keep one"})
+		v.missing("discovery", "bootstrapToken and file are mutually exclusive; keep one")
 	case d.BootstrapToken != nil:
 		bt := d.BootstrapToken
 		if !tokenRE.MatchString(bt.Token) {
-			v.add("discovery.bootstrapToken.token", bt.Token, "invalid token; %s", tokenFix)
+			v.add("discovery.bootstrapToken.token", redactToken(bt.Token), "invalid token; %s", tokenFix)
 		}
 		if bt.APIServerEndpoint == "" {
-			v.add("discovery.bootstrapToken.apiServerEndpoint", "", "required: the control-plane endpoint host:port, e.g. 10.0.0.5:6443")
-		} else if _, _, err := splitHostPort(bt.APIServerEndpoint); err != nil {
-			v.add("discovery.bootstrapToken.apiServerEndpoint", bt.APIServerEndpoint, "%v; write host:port, e.g. 10.0.0.5:6443", err)
+			v.missing("discovery.bootstrapToken.apiServerEndpoint", "required: the control-plane endpoint host:port, e.g. 10.0.0.5:6443")
+		} else if _, port, err := splitHostPort(bt.APIServerEndpoint); err != nil || port == 0 {
+			v.add("discovery.bootstrapToken.apiServerEndpoint", bt.APIServerEndpoint, "not host:port; write e.g. 10.0.0.5:6443")
 		}
 		if len(bt.CACertHashes) == 0 && !bt.UnsafeSkipCAVerification {
-			v.errs = append(v.errs, FieldError{Path: "discovery.bootstrapToken.caCertHashes", noValue: true,
-				Detail: "required unless unsafeSkipCAVerification is true: pass --discovery-token-ca-cert-hash sha256:<hash> ('kforge certs ca-cert-hash' on a control plane prints it)"})
+			v.missing("discovery.bootstrapToken.caCertHashes", "required unless unsafeSkipCAVerification is true: pass --discovery-token-ca-cert-hash sha256:<hash> ('kforge certs ca-cert-hash' on a control plane prints it)")
 		}
 		for i, h := range bt.CACertHashes {
 			if !caHashRE.MatchString(h) {
@@ -124,15 +136,16 @@ func ValidateJoinConfiguration(c *JoinConfiguration) error {
 			}
 		}
 	case d.File != nil && d.File.KubeConfigPath == "":
-		v.add("discovery.file.kubeConfigPath", "", "required: the path or https URL of a kubeconfig with the cluster's address and CA")
+		v.missing("discovery.file.kubeConfigPath", "required: the path or https URL of a kubeconfig with the cluster's address and CA")
 	}
 	if d.TLSBootstrapToken != "" && !tokenRE.MatchString(d.TLSBootstrapToken) {
-		v.add("discovery.tlsBootstrapToken", d.TLSBootstrapToken, "invalid token; %s", tokenFix)
+		v.add("discovery.tlsBootstrapToken", redactToken(d.TLSBootstrapToken), "invalid token; %s", tokenFix)
 	}
 	if cp := c.ControlPlane; cp != nil {
 		validateEndpoint(v, "controlPlane.localAPIEndpoint", cp.LocalAPIEndpoint, false)
 		if cp.CertificateKey != "" && !certKeyRE.MatchString(cp.CertificateKey) {
-			v.add("controlPlane.certificateKey", cp.CertificateKey, "must be 64 hexadecimal characters (32 bytes), the key printed by 'kforge init --upload-certs'")
+			v.errs = append(v.errs, FieldError{Path: "controlPlane.certificateKey", noValue: true,
+				Detail: fmt.Sprintf("must be 64 hexadecimal characters (32 bytes), not %d characters; use the key printed by 'kforge init --upload-certs'", len(cp.CertificateKey))})
 		}
 	}
 	return v.err()
@@ -140,7 +153,7 @@ func ValidateJoinConfiguration(c *JoinConfiguration) error {
 
 func validateNodeRegistration(v *validator, path string, n *NodeRegistrationOptions) {
 	if n.Name == "" {
-		v.add(path+".name", "", "required: set it or pass --node-name")
+		v.missing(path+".name", "required: set it or pass --node-name")
 	} else if errs := utilvalidation.IsDNS1123Subdomain(n.Name); len(errs) > 0 {
 		v.add(path+".name", n.Name, "invalid node name: %s", strings.Join(errs, "; "))
 	}
@@ -168,7 +181,7 @@ func validateNodeRegistration(v *validator, path string, n *NodeRegistrationOpti
 func validateEndpoint(v *validator, path string, e APIEndpoint, required bool) {
 	if e.AdvertiseAddress == "" {
 		if required {
-			v.add(path+".advertiseAddress", "", "required: the IP address this node's apiserver advertises; set it or pass --apiserver-advertise-address")
+			v.missing(path+".advertiseAddress", "required: the IP address this node's apiserver advertises; set it or pass --apiserver-advertise-address")
 		}
 	} else if ip := net.ParseIP(e.AdvertiseAddress); ip == nil {
 		v.add(path+".advertiseAddress", e.AdvertiseAddress, "not an IP address; give this node's address, e.g. 10.0.0.5")
@@ -182,7 +195,7 @@ func validateEndpoint(v *validator, path string, e APIEndpoint, required bool) {
 
 func validateToken(v *validator, path string, t BootstrapToken) {
 	if !tokenRE.MatchString(t.Token) {
-		v.add(path+".token", t.Token, "invalid token; %s", tokenFix)
+		v.add(path+".token", redactToken(t.Token), "invalid token; %s", tokenFix)
 	}
 	for i, u := range t.Usages {
 		if u != "signing" && u != "authentication" {
@@ -220,7 +233,7 @@ func validateCluster(v *validator, c *ClusterConfiguration) {
 		}
 	}
 	if d := c.Networking.DNSDomain; d == "" {
-		v.add("networking.dnsDomain", d, `required, e.g. "cluster.local"`)
+		v.missing("networking.dnsDomain", `required, e.g. "cluster.local"`)
 	} else if errs := utilvalidation.IsDNS1123Subdomain(d); len(errs) > 0 {
 		v.add("networking.dnsDomain", d, "not a DNS domain: %s", strings.Join(errs, "; "))
 	}
@@ -244,10 +257,10 @@ func validateCluster(v *validator, c *ClusterConfiguration) {
 		}
 	}
 	if l, e := c.Etcd.Local, c.Etcd.External; l != nil && e != nil {
-		v.errs = append(v.errs, FieldError{Path: "etcd", noValue: true, Detail: "local and external are mutually exclusive; keep one"})
+		v.missing("etcd", "local and external are mutually exclusive; keep one")
 	} else if e != nil {
 		if len(e.Endpoints) == 0 {
-			v.errs = append(v.errs, FieldError{Path: "etcd.external.endpoints", noValue: true, Detail: "required: the client URLs of the external etcd, e.g. https://10.0.0.20:2379"})
+			v.missing("etcd.external.endpoints", "required: the client URLs of the external etcd, e.g. https://10.0.0.20:2379")
 		}
 		secure := false
 		for i, ep := range e.Endpoints {
@@ -262,17 +275,16 @@ func validateCluster(v *validator, c *ClusterConfiguration) {
 		if secure {
 			for _, f := range []struct{ name, val string }{{"caFile", e.CAFile}, {"certFile", e.CertFile}, {"keyFile", e.KeyFile}} {
 				if f.val == "" {
-					v.errs = append(v.errs, FieldError{Path: "etcd.external." + f.name, noValue: true,
-						Detail: "required for https endpoints: the etcd CA, and the client certificate and key the apiservers use"})
+					v.missing("etcd.external."+f.name, "required for https endpoints: the etcd CA, and the client certificate and key the apiservers use")
 				}
 			}
 		}
 	}
 	if c.CertificatesDir == "" {
-		v.add("certificatesDir", "", "required, e.g. /etc/kubernetes/pki")
+		v.missing("certificatesDir", "required, e.g. /etc/kubernetes/pki")
 	}
-	if !slices.Contains(encryptionAlgorithms, c.EncryptionAlgorithm) {
-		v.add("encryptionAlgorithm", c.EncryptionAlgorithm, "unknown; use one of %s", strings.Join(encryptionAlgorithms, ", "))
+	if algs := EncryptionAlgorithms(); !slices.Contains(algs, c.EncryptionAlgorithm) {
+		v.add("encryptionAlgorithm", c.EncryptionAlgorithm, "unknown; use one of %s", strings.Join(algs, ", "))
 	}
 	if p := c.CertificateValidityPeriod; p != nil && p.Duration <= 0 {
 		v.add("certificateValidityPeriod", p.Duration.String(), "must be positive, e.g. 8760h0m0s")
@@ -285,14 +297,17 @@ func validateCluster(v *validator, c *ClusterConfiguration) {
 	}
 }
 
-// encryptionAlgorithms are the key types kubeadm v1beta4 accepts.
-var encryptionAlgorithms = []string{"RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256"}
+// EncryptionAlgorithms are the key types kubeadm v1beta4 accepts for encryptionAlgorithm
+// (ECDSA-P384 since Kubernetes 1.34).
+func EncryptionAlgorithms() []string {
+	return []string{"RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384"}
+}
 
 // validateCIDRs checks a CIDR or a dual-stack pair "v4,v6" and returns the parsed networks.
 func validateCIDRs(v *validator, path, value string, required bool) []*net.IPNet {
 	if value == "" {
 		if required {
-			v.add(path, value, "required, e.g. 10.96.0.0/12")
+			v.missing(path, "required, e.g. 10.96.0.0/12")
 		}
 		return nil
 	}
@@ -330,18 +345,14 @@ func validateSAN(v *validator, path, san string) {
 	}
 }
 
-// splitHostPort accepts "host" or "host:port" (IPv6 in brackets when a port is given).
-func splitHostPort(s string) (string, int, error) {
-	host, port, err := net.SplitHostPort(s)
-	if err != nil {
-		if net.ParseIP(s) != nil || !strings.Contains(s, ":") {
-			return s, 0, nil
-		}
-		return "", 0, fmt.Errorf("cannot split host and port: %v", err)
+// redactToken keeps a token's public ID and hides its secret half, so that an error message
+// never carries a credential.
+func redactToken(t string) string {
+	if i := strings.IndexByte(t, '.'); i >= 0 {
+		return t[:i+1] + "<redacted>"
 	}
-	p, err := strconv.Atoi(port)
-	if err != nil || p < 1 || p > 65535 {
-		return "", 0, fmt.Errorf("port %q is not between 1 and 65535", port)
+	if t == "" {
+		return t
 	}
-	return host, p, nil
+	return "<redacted>"
 }

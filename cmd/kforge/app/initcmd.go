@@ -147,7 +147,7 @@ func newInitCommand(s Streams) *cobra.Command {
 			return err
 		}
 		d := &initphases.Data{Cfg: cfg, CertDir: cfg.ClusterConfiguration.CertificatesDir, KubeconfigDir: o.kubeconfigDir, Out: s.Out}
-		if o.dryRun {
+		if o.dryRun || cfg.DryRun {
 			if err := d.StartDryRun(); err != nil {
 				return err
 			}
@@ -168,8 +168,16 @@ func newInitCommand(s Streams) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return exec(cmd, args, func(ctx context.Context, d *initphases.Data) error {
-				// Phases the config file asks to skip are skipped too, as in kubeadm.
-				skip := append(append([]string{}, o.skipPhases...), d.Cfg.SkipPhases...)
+				// Phases the config file asks to skip are skipped too, as in kubeadm. A kubeadm file
+				// may name phases this kforge does not have yet (preflight): nothing to skip.
+				skip := append([]string{}, o.skipPhases...)
+				for _, p := range d.Cfg.SkipPhases {
+					if err := wf.ValidateSkip([]string{p}); err != nil {
+						fmt.Fprintf(s.ErrOut, "warning: skipPhases %q in the configuration: this kforge has no such phase; nothing to skip\n", p)
+						continue
+					}
+					skip = append(skip, p)
+				}
 				if err := wf.Run(ctx, d, skip); err != nil {
 					return err
 				}
