@@ -22,8 +22,9 @@ import (
 
 // resource is one served resource: its definition and its registry store.
 type resource struct {
-	def   resources.Definition
-	store *registry.Store
+	def    resources.Definition
+	store  *registry.Store
+	fields *fieldManagers
 }
 
 // API is the set of served resources over one etcd, without the HTTP server around it.
@@ -34,6 +35,7 @@ type API struct {
 	groups    []groupVersion // discovery order
 	cachers   []*storage.Cacher
 	namespace *resource
+	fieldsErr error
 }
 
 type groupVersion struct {
@@ -84,7 +86,22 @@ func NewAPI(client *clientv3.Client, opts APIOptions) *API {
 	for _, g := range a.groups {
 		sort.Slice(g.resources, func(i, j int) bool { return g.resources[i].def.Plural < g.resources[j].def.Plural })
 	}
+	if err := a.newFieldManagers(); err != nil {
+		// managedFields and server-side apply need the type information; the rest does not.
+		a.fieldsErr = err
+	}
 	return a
+}
+
+// servedKinds lists every served kind.
+func (a *API) servedKinds() []schema.GroupVersionKind {
+	var out []schema.GroupVersionKind
+	for _, g := range a.groups {
+		for _, r := range g.resources {
+			out = append(out, r.def.GVK)
+		}
+	}
+	return out
 }
 
 // Run keeps the watch caches current until ctx ends; it returns once they are all filled.

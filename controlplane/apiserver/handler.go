@@ -272,6 +272,7 @@ func (a *API) create(ctx context.Context, w http.ResponseWriter, r *http.Request
 			return err
 		}
 	}
+	obj = res.trackUpdate(r, "", nil, obj)
 	out, err := res.store.Create(ctx, ri.namespace, obj, registry.CreateOptions{DryRun: dryRun})
 	if err != nil {
 		return err
@@ -297,8 +298,8 @@ func (a *API) update(ctx context.Context, w http.ResponseWriter, r *http.Request
 		// Without a resourceVersion an update would overwrite whatever is stored.
 		return apierrors.NewInvalid(res.def.GVK.GroupKind(), ri.name, fieldErrorRVRequired())
 	}
-	out, created, err := res.store.Update(ctx, ri.namespace, ri.name, func(_ context.Context, _ runtime.Object) (runtime.Object, error) {
-		return obj.DeepCopyObject(), nil
+	out, created, err := res.store.Update(ctx, ri.namespace, ri.name, func(_ context.Context, current runtime.Object) (runtime.Object, error) {
+		return res.trackUpdate(r, ri.subresource, current, obj.DeepCopyObject()), nil
 	}, registry.UpdateOptions{DryRun: dryRun, Subresource: ri.subresource})
 	if err != nil {
 		return err
@@ -325,17 +326,26 @@ func (a *API) patch(ctx context.Context, w http.ResponseWriter, r *http.Request,
 		ct = ct[:i]
 	}
 	ct = strings.TrimSpace(ct)
+	apply := ct == "application/apply-patch+yaml" || ct == "application/apply-patch+cbor"
 	switch ct {
-	case "application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json":
-	case "application/apply-patch+yaml":
-		return apierrors.NewGenericServerResponse(http.StatusUnsupportedMediaType, "patch", res.def.GroupResource(), ri.name,
-			"server-side apply is not supported by this kforge apiserver yet; use client-side 'kubectl apply'", 0, false)
+	case "application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json", "application/apply-patch+yaml":
 	default:
 		return apierrors.NewGenericServerResponse(http.StatusUnsupportedMediaType, "patch", res.def.GroupResource(), ri.name,
 			fmt.Sprintf("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got %q)", ct), 0, false)
 	}
+	if apply && res.fields == nil {
+		return apierrors.NewInternalError(fmt.Errorf("server-side apply is unavailable: %v", a.fieldsErr))
+	}
+	if apply && res.def.Namespaced {
+		if err := a.namespaceExists(ctx, ri.namespace); err != nil {
+			return err
+		}
+	}
 	var warnW http.ResponseWriter = w
-	out, _, err := res.store.Update(ctx, ri.namespace, ri.name, func(_ context.Context, current runtime.Object) (runtime.Object, error) {
+	out, created, err := res.store.Update(ctx, ri.namespace, ri.name, func(_ context.Context, current runtime.Object) (runtime.Object, error) {
+		if apply {
+			return res.apply(r, ri.subresource, current, ri.namespace, ri.name, body)
+		}
 		if current == nil {
 			return nil, apierrors.NewNotFound(res.def.GroupResource(), ri.name)
 		}
@@ -367,12 +377,16 @@ func (a *API) patch(ctx context.Context, w http.ResponseWriter, r *http.Request,
 			return nil, err
 		}
 		// A patch applies to what it read; a resourceVersion in the patch is a precondition.
-		return obj, nil
-	}, registry.UpdateOptions{DryRun: dryRun, Subresource: ri.subresource})
+		return res.trackUpdate(r, ri.subresource, current, obj), nil
+	}, registry.UpdateOptions{DryRun: dryRun, Subresource: ri.subresource, AllowCreate: apply})
 	if err != nil {
 		return err
 	}
-	a.writeObject(w, r, http.StatusOK, out)
+	code := http.StatusOK
+	if created {
+		code = http.StatusCreated
+	}
+	a.writeObject(w, r, code, out)
 	return nil
 }
 

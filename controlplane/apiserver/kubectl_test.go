@@ -279,6 +279,21 @@ spec:
 			ke := k
 			ke.env = []string{"EDITOR=" + editor, "KUBE_EDITOR=" + editor}
 			expect(t, "edit", ke.run("-n", ns, "edit", "configmap", "settings"), "configmap/settings edited")
+
+			// Server-side apply: create, re-apply unchanged, conflicts with another manager.
+			ssa := filepath.Join(dir, "ssa.yaml")
+			os.WriteFile(ssa, []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: "+ns+"\nspec:\n  replicas: 2\n"+
+				"  selector:\n    matchLabels: {app: api}\n  template:\n    metadata:\n      labels: {app: api}\n    spec:\n      containers:\n      - name: api\n        image: busybox:1.36\n"), 0o644)
+			expect(t, "apply --server-side", k.run("apply", "--server-side", "-f", ssa), "deployment.apps/api serverside-applied")
+			expect(t, "apply --server-side again", k.run("apply", "--server-side", "-f", ssa), "deployment.apps/api serverside-applied")
+			expect(t, "managed fields", k.run("-n", ns, "get", "deploy", "api", "-o", "yaml", "--show-managed-fields"),
+				"managedFields:", "manager: kubectl", "operation: Apply", "f:replicas: {}")
+			k.run("-n", ns, "patch", "deploy", "api", "--type=merge", "-p", `{"spec":{"replicas":5}}`)
+			expect(t, "apply conflict", k.fails("apply", "--server-side", "-f", ssa), "conflict", ".spec.replicas")
+			expect(t, "apply --force-conflicts", k.run("apply", "--server-side", "--force-conflicts", "-f", ssa), "deployment.apps/api serverside-applied")
+			if got := k.run("-n", ns, "get", "deploy", "api", "-o", "jsonpath={.spec.replicas}"); got != "2" {
+				t.Errorf("after forced apply: replicas %q", got)
+			}
 			if got := k.run("-n", ns, "get", "cm", "settings", "-o", "jsonpath={.data.mode}"); got != "slow" {
 				t.Errorf("after edit: mode %q, want slow", got)
 			}
