@@ -32,6 +32,10 @@ func (a *API) resourceList(gv groupVersion) *metav1.APIResourceList {
 			l.APIResources = append(l.APIResources, metav1.APIResource{Name: r.def.Plural + "/status", Namespaced: r.def.Namespaced,
 				Kind: r.def.GVK.Kind, Verbs: subresourceVerbs})
 		}
+		if hasScale(r) {
+			l.APIResources = append(l.APIResources, metav1.APIResource{Name: r.def.Plural + "/scale", Namespaced: r.def.Namespaced,
+				Group: "autoscaling", Version: "v1", Kind: "Scale", Verbs: subresourceVerbs})
+		}
 	}
 	return l
 }
@@ -84,6 +88,10 @@ func (a *API) aggregated(legacy bool) *apidiscoveryv2.APIGroupDiscoveryList {
 			if r.def.HasStatus {
 				rd.Subresources = append(rd.Subresources, apidiscoveryv2.APISubresourceDiscovery{Subresource: "status",
 					ResponseKind: rd.ResponseKind, Verbs: subresourceVerbs})
+			}
+			if hasScale(r) {
+				rd.Subresources = append(rd.Subresources, apidiscoveryv2.APISubresourceDiscovery{Subresource: "scale",
+					ResponseKind: &metav1.GroupVersionKind{Group: "autoscaling", Version: "v1", Kind: "Scale"}, Verbs: subresourceVerbs})
 			}
 			v.Resources = append(v.Resources, rd)
 		}

@@ -10,3 +10,7 @@ type corev1Namespace = corev1.Namespace
 func fieldErrorRVRequired() field.ErrorList {
 	return field.ErrorList{field.Invalid(field.NewPath("metadata", "resourceVersion"), "", "must be specified for an update")}
 }
+
+func fieldErrorNegativeReplicas(n int32) field.ErrorList {
+	return field.ErrorList{field.Invalid(field.NewPath("spec", "replicas"), n, "must be greater than or equal to 0")}
+}

@@ -42,6 +42,15 @@ func (a *API) serveResource(w http.ResponseWriter, r *http.Request, ri requestIn
 	}
 	switch ri.subresource {
 	case "":
+	case "scale":
+		if !hasScale(res) || ri.name == "" {
+			a.writeError(w, notFoundPath(r.URL.Path))
+			return
+		}
+		if err := a.serveScale(r.Context(), w, r, res, ri); err != nil {
+			a.writeError(w, err)
+		}
+		return
 	case "status":
 		if !res.def.HasStatus {
 			a.writeError(w, notFoundPath(r.URL.Path))

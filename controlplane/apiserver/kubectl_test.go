@@ -138,6 +138,11 @@ func TestKubectl(t *testing.T) {
 			out = k.run(append(n, "get", "deployments", "-o", "wide")...)
 			expectLine(t, "get -o wide", out, `^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR$`)
 			expectLine(t, "get -o wide", out, `^web\s+0/1\s+0\s+0\s+\d+s\s+nginx\s+nginx:1.25\s+app=web$`)
+			expect(t, "scale", k.run(append(n, "scale", "deployment", "web", "--replicas=3")...), "deployment.apps/web scaled")
+			if got := k.run(append(n, "get", "deploy", "web", "-o", "jsonpath={.spec.replicas}")...); got != "3" {
+				t.Errorf("after scale: replicas %q", got)
+			}
+			expect(t, "scale with a stale precondition", k.fails(append(n, "scale", "deployment", "web", "--replicas=4", "--current-replicas=1")...), "Expected replicas to be 1, was 3")
 			expect(t, "patch strategic", k.run(append(n, "patch", "deployment", "web", "--type=strategic", "-p",
 				`{"spec":{"template":{"spec":{"containers":[{"name":"sidecar","image":"busybox:1.36"}]}}}}`)...), "deployment.apps/web patched")
 			if got := k.run(append(n, "get", "deploy", "web", "-o", "jsonpath={.spec.template.spec.containers[*].name}")...); got != "sidecar nginx" { // kube-apiserver puts patch-added list items first
