@@ -3,255 +3,333 @@ package etcd
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
+	"os"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
-	"go.etcd.io/etcd/client/pkg/v3/transport"
+	"go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.etcd.io/etcd/etcdutl/v3/snapshot"
 	"go.uber.org/zap"
 )
 
-// ClientConfig says how to reach an etcd cluster, with etcdctl's flag names in mind
-// (--endpoints, --cacert, --cert, --key).
+// ClientConfig says how to reach an etcd cluster, after etcdctl's flags (--endpoints, --cacert,
+// --cert, --key, --dial-timeout, --command-timeout).
 type ClientConfig struct {
-	Endpoints   []string
-	CAFile      string
-	CertFile    string
-	KeyFile     string
+	// Endpoints are the members' client URLs, like https://10.0.0.5:2379. Without a scheme
+	// TLS is used when CAFile or CertFile is set, as etcdctl does.
+	Endpoints []string
+	// CAFile verifies the members' serving certificates (etcd/ca.crt); empty means the
+	// system's roots.
+	CAFile string
+	// CertFile and KeyFile are the client certificate for members with --client-cert-auth
+	// (etcd/healthcheck-client.crt, or apiserver-etcd-client.crt for the apiserver).
+	CertFile, KeyFile string
+	// DialTimeout bounds establishing a connection; zero means 2s.
 	DialTimeout time.Duration
+	// CommandTimeout bounds each operation of the Client (not of Raw); zero means 5s.
+	CommandTimeout time.Duration
 }
 
-func (c ClientConfig) clientv3() (clientv3.Config, error) {
-	cfg := clientv3.Config{Endpoints: c.Endpoints, DialTimeout: c.DialTimeout, Logger: zap.NewNop()}
-	if cfg.DialTimeout == 0 {
-		cfg.DialTimeout = 5 * time.Second
+func (c ClientConfig) commandTimeout() time.Duration {
+	if c.CommandTimeout > 0 {
+		return c.CommandTimeout
 	}
-	if len(c.Endpoints) == 0 {
-		return cfg, errors.New("etcd: no endpoints; pass --endpoints https://127.0.0.1:2379")
+	return 5 * time.Second
+}
+
+// tlsConfig loads the files named in c; nil when TLS is not configured.
+func (c ClientConfig) tlsConfig() (*tls.Config, error) {
+	if c.CAFile == "" && c.CertFile == "" && c.KeyFile == "" {
+		return nil, nil
 	}
-	if c.CAFile != "" || c.CertFile != "" {
-		info := transport.TLSInfo{TrustedCAFile: c.CAFile, CertFile: c.CertFile, KeyFile: c.KeyFile}
-		tc, err := info.ClientConfig()
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if c.CAFile != "" {
+		pem, err := os.ReadFile(c.CAFile)
 		if err != nil {
-			return cfg, fmt.Errorf("etcd: TLS: %w; check --cacert, --cert and --key", err)
+			return nil, fmt.Errorf("etcd: --cacert: %w", err)
 		}
-		tc.MinVersion = tls.VersionTLS12
-		cfg.TLS = tc
+		tc.RootCAs = x509.NewCertPool()
+		if !tc.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("etcd: --cacert %s holds no PEM certificate; pass the etcd CA (etcd/ca.crt)", c.CAFile)
+		}
 	}
-	return cfg, nil
+	if (c.CertFile == "") != (c.KeyFile == "") {
+		return nil, errors.New("etcd: --cert and --key go together; pass both (etcd/healthcheck-client.crt and etcd/healthcheck-client.key)")
+	}
+	if c.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("etcd: --cert %s / --key %s: %w", c.CertFile, c.KeyFile, err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
 }
 
-// Client runs kforge's operations on an etcd cluster.
+func (c ClientConfig) clientv3(tc *tls.Config, endpoints []string) clientv3.Config {
+	dial := c.DialTimeout
+	if dial == 0 {
+		dial = 2 * time.Second
+	}
+	return clientv3.Config{Endpoints: endpoints, DialTimeout: dial, TLS: tc, Logger: zap.NewNop()}
+}
+
+// Client runs kforge's operations on an etcd cluster; every error it returns names the fix.
 type Client struct {
 	cfg ClientConfig
-	c   *clientv3.Client
+	tls *tls.Config
+	raw *clientv3.Client
 }
 
-// NewClient connects to the cluster; Close releases it.
+// NewClient prepares a client for cfg. It reads the certificate files but connects lazily, so an
+// unreachable cluster shows up as the first operation's error.
 func NewClient(cfg ClientConfig) (*Client, error) {
-	c3, err := cfg.clientv3()
+	if len(cfg.Endpoints) == 0 {
+		return nil, errors.New("etcd: no endpoints; pass --endpoints like https://127.0.0.1:2379")
+	}
+	tc, err := cfg.tlsConfig()
 	if err != nil {
 		return nil, err
 	}
-	c, err := clientv3.New(c3)
+	raw, err := clientv3.New(cfg.clientv3(tc, cfg.Endpoints))
 	if err != nil {
 		return nil, fmt.Errorf("etcd: connect %s: %w", strings.Join(cfg.Endpoints, ","), err)
 	}
-	return &Client{cfg: cfg, c: c}, nil
+	return &Client{cfg: cfg, tls: tc, raw: raw}, nil
 }
 
-// Close closes the connection.
-func (c *Client) Close() error { return c.c.Close() }
+// Close releases the connections.
+func (c *Client) Close() error { return c.raw.Close() }
 
-// Raw is the underlying etcd client, for storage.
-func (c *Client) Raw() *clientv3.Client { return c.c }
+// Raw is the underlying etcd client, for the apiserver's storage and for tests.
+func (c *Client) Raw() *clientv3.Client { return c.raw }
 
-// explain adds the likely fix to connection errors.
-func (c *Client) explain(op string, err error) error {
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "certificate signed by unknown authority"):
-		return fmt.Errorf("etcd: %s on %s: %w; pass --cacert with the etcd CA (etcd/ca.crt)", op, strings.Join(c.cfg.Endpoints, ","), err)
-	case strings.Contains(msg, "bad certificate") || strings.Contains(msg, "certificate required"):
-		return fmt.Errorf("etcd: %s on %s: %w; the member wants a client certificate it trusts: pass --cert/--key (etcd/healthcheck-client.crt or apiserver-etcd-client.crt)", op, strings.Join(c.cfg.Endpoints, ","), err)
-	case errors.Is(err, context.DeadlineExceeded):
-		// gRPC hides TLS failures behind retries; a direct handshake tells what is wrong.
-		for _, ep := range c.cfg.Endpoints {
-			if terr := c.probeTLS(ep); terr != nil {
-				return c.explain(op, terr)
-			}
-		}
-		return fmt.Errorf("etcd: %s on %s: no answer in time; is the member running and the endpoint right?", op, strings.Join(c.cfg.Endpoints, ","))
-	}
-	return fmt.Errorf("etcd: %s on %s: %w", op, strings.Join(c.cfg.Endpoints, ","), err)
+// Endpoints are the endpoints the client was made with.
+func (c *Client) Endpoints() []string { return slices.Clone(c.cfg.Endpoints) }
+
+func (c *Client) opContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, c.cfg.commandTimeout())
 }
 
-// probeTLS performs a TLS handshake with ep using the client's TLS settings.
-func (c *Client) probeTLS(ep string) error {
-	u, err := url.Parse(ep)
-	if err != nil || u.Scheme != "https" {
-		return nil
-	}
-	cfg, err := c.cfg.clientv3()
-	if err != nil || cfg.TLS == nil {
-		cfg.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
-	tc := cfg.TLS.Clone()
-	tc.ServerName = u.Hostname()
-	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", u.Host, tc)
-	if err != nil {
-		return err
-	}
-	return conn.Close()
-}
-
-// MemberInfo is one member of the cluster.
+// MemberInfo is one member of the cluster, as 'member list' shows it.
 type MemberInfo struct {
 	ID         uint64
-	Name       string
+	Name       string // empty until the member has started
 	PeerURLs   []string
 	ClientURLs []string
 	IsLearner  bool
 }
 
-func members(ms []*etcdMember) []MemberInfo {
-	var out []MemberInfo
+// Started reports whether the member has started since it was added.
+func (m MemberInfo) Started() bool { return m.Name != "" }
+
+func memberInfos(ms []*etcdserverpb.Member) []MemberInfo {
+	out := make([]MemberInfo, 0, len(ms))
 	for _, m := range ms {
-		out = append(out, MemberInfo{ID: m.ID, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs, IsLearner: m.IsLearner})
+		out = append(out, memberInfo(m))
 	}
 	return out
 }
 
-// MemberList lists the cluster's members.
-func (c *Client) MemberList(ctx context.Context) ([]MemberInfo, error) {
-	resp, err := c.c.MemberList(ctx)
-	if err != nil {
-		return nil, c.explain("member list", err)
-	}
-	return members(resp.Members), nil
+func memberInfo(m *etcdserverpb.Member) MemberInfo {
+	return MemberInfo{ID: m.ID, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs, IsLearner: m.IsLearner}
 }
 
-// MemberAdd adds a voting member with peerURLs and returns the new member and the
-// --initial-cluster value it must start with.
-func (c *Client) MemberAdd(ctx context.Context, name string, peerURLs []string, learner bool) (MemberInfo, string, error) {
-	var resp *clientv3.MemberAddResponse
-	var err error
-	if learner {
-		resp, err = c.c.MemberAddAsLearner(ctx, peerURLs)
-	} else {
-		resp, err = c.c.MemberAdd(ctx, peerURLs)
-	}
+// MemberList lists the cluster's members.
+func (c *Client) MemberList(ctx context.Context) ([]MemberInfo, error) {
+	var resp *clientv3.MemberListResponse
+	err := c.do(ctx, "member list", c.cfg.Endpoints, func(ctx context.Context) (err error) {
+		resp, err = c.raw.MemberList(ctx)
+		return err
+	})
 	if err != nil {
-		return MemberInfo{}, "", c.explain("member add", err)
+		return nil, err
 	}
+	return memberInfos(resp.Members), nil
+}
+
+// AddedMember is the result of a member add: the new member, not started yet, and the cluster.
+type AddedMember struct {
+	// Member is the new member; it has no name until it starts.
+	Member MemberInfo
+	// Members is every member after the add, the new one included.
+	Members []MemberInfo
+}
+
+// InitialCluster is the --initial-cluster value the new member, named name, must start with
+// (together with --initial-cluster-state=existing). Other members added but not started yet
+// are listed under their hexadecimal ID, which etcd accepts: it matches members by peer URL.
+func (a AddedMember) InitialCluster(name string) string {
 	var parts []string
-	for _, m := range resp.Members {
+	for _, m := range a.Members {
 		n := m.Name
-		if m.ID == resp.Member.ID {
+		switch {
+		case m.ID == a.Member.ID:
 			n = name
-		}
-		if n == "" {
-			continue // added but not started yet
+		case n == "":
+			n = fmt.Sprintf("%x", m.ID)
 		}
 		for _, u := range m.PeerURLs {
 			parts = append(parts, n+"="+u)
 		}
 	}
-	info := members([]*etcdMember{resp.Member})[0]
-	info.Name = name
-	return info, strings.Join(parts, ","), nil
+	return strings.Join(parts, ",")
 }
 
-// MemberPromote turns a learner that caught up into a voting member.
+// MemberAdd adds a voting member that will listen on peerURLs. Prefer MemberAddAsLearner:
+// a voting member that does not start yet counts against the quorum.
+func (c *Client) MemberAdd(ctx context.Context, peerURLs []string) (AddedMember, error) {
+	return c.memberAdd(ctx, peerURLs, false)
+}
+
+// MemberAddAsLearner adds a non-voting member that will listen on peerURLs; once it has
+// caught up, MemberPromote makes it vote. This is how kubeadm-style joins grow a cluster safely.
+func (c *Client) MemberAddAsLearner(ctx context.Context, peerURLs []string) (AddedMember, error) {
+	return c.memberAdd(ctx, peerURLs, true)
+}
+
+func (c *Client) memberAdd(ctx context.Context, peerURLs []string, learner bool) (AddedMember, error) {
+	op := "member add"
+	if learner {
+		op = "member add --learner"
+	}
+	if len(peerURLs) == 0 {
+		return AddedMember{}, fmt.Errorf("etcd: %s: no peer URLs; pass the new member's --initial-advertise-peer-urls", op)
+	}
+	for _, u := range peerURLs {
+		if msg := checkURL(u, false); msg != "" {
+			return AddedMember{}, fmt.Errorf("etcd: %s: peer URL %q: %s", op, u, msg)
+		}
+	}
+	var resp *clientv3.MemberAddResponse
+	err := c.do(ctx, op, c.cfg.Endpoints, func(ctx context.Context) (err error) {
+		if learner {
+			resp, err = c.raw.MemberAddAsLearner(ctx, peerURLs)
+		} else {
+			resp, err = c.raw.MemberAdd(ctx, peerURLs)
+		}
+		return err
+	})
+	if err != nil {
+		return AddedMember{}, err
+	}
+	return AddedMember{Member: memberInfo(resp.Member), Members: memberInfos(resp.Members)}, nil
+}
+
+// MemberPromote makes a learner that has caught up a voting member. A learner still catching up
+// gives an error matching ErrTransient.
 func (c *Client) MemberPromote(ctx context.Context, id uint64) error {
-	if _, err := c.c.MemberPromote(ctx, id); err != nil {
-		return c.explain("member promote", err)
-	}
-	return nil
+	return c.do(ctx, fmt.Sprintf("member promote %x", id), c.cfg.Endpoints, func(ctx context.Context) error {
+		_, err := c.raw.MemberPromote(ctx, id)
+		return err
+	})
 }
 
-// MemberRemove removes a member by ID.
+// MemberRemove removes a member by ID. Soon after members (re)connected etcd refuses with an
+// error matching ErrTransient.
 func (c *Client) MemberRemove(ctx context.Context, id uint64) error {
-	if _, err := c.c.MemberRemove(ctx, id); err != nil {
-		return c.explain("member remove", err)
-	}
-	return nil
+	return c.do(ctx, fmt.Sprintf("member remove %x", id), c.cfg.Endpoints, func(ctx context.Context) error {
+		_, err := c.raw.MemberRemove(ctx, id)
+		return err
+	})
 }
 
-// EndpointHealth is the health of one endpoint, as `etcdctl endpoint health` reports it.
+// RetryTransient calls fn until it returns an error that is not ErrTransient, or ctx ends; it
+// waits interval (1s if zero) between calls. Joins and resets wrap membership changes in it.
+func RetryTransient(ctx context.Context, interval time.Duration, fn func(context.Context) error) error {
+	if interval <= 0 {
+		interval = time.Second
+	}
+	for {
+		err := fn(ctx)
+		if err == nil || !errors.Is(err, ErrTransient) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (gave up: %v)", err, ctx.Err())
+		case <-time.After(interval):
+		}
+	}
+}
+
+// EndpointHealth is the health of one endpoint, as 'etcdctl endpoint health' reports it.
 type EndpointHealth struct {
 	Endpoint string
 	Healthy  bool
-	Took     time.Duration
-	Error    string
+	// Took is how long the check took.
+	Took time.Duration
+	// Err says why the endpoint is unhealthy (an *Error naming the fix); Error is its text.
+	Err   error
+	Error string
 }
 
-// Health checks every endpoint with a linearizable read, as etcdctl does.
+// Health checks every endpoint on its own, concurrently, as etcdctl does: a linearizable read
+// (which needs a quorum and a leader) and no active alarm. Results follow the endpoints' order.
 func (c *Client) Health(ctx context.Context) []EndpointHealth {
-	var out []EndpointHealth
-	for _, ep := range c.cfg.Endpoints {
-		cfg := c.cfg
-		cfg.Endpoints = []string{ep}
-		h := EndpointHealth{Endpoint: ep}
-		start := time.Now()
-		one, err := NewClient(cfg)
-		if err == nil {
-			cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			_, err = one.c.Get(cctx, "health")
-			cancel()
-			one.Close()
-		}
-		h.Took = time.Since(start)
-		if err != nil && !strings.Contains(err.Error(), "permission denied") {
-			h.Error = (&Client{cfg: cfg}).explain("health", err).Error()
-		} else {
-			h.Healthy = true
-		}
-		out = append(out, h)
+	out := make([]EndpointHealth, len(c.cfg.Endpoints))
+	var wg sync.WaitGroup
+	for i, ep := range c.cfg.Endpoints {
+		wg.Go(func() { out[i] = c.endpointHealth(ctx, ep) })
 	}
+	wg.Wait()
 	return out
 }
 
-// SnapshotSave writes a snapshot of the member behind the first endpoint to path.
-func (c *Client) SnapshotSave(ctx context.Context, path string) error {
-	cfg, err := c.cfg.clientv3()
+func (c *Client) endpointHealth(ctx context.Context, ep string) EndpointHealth {
+	h := EndpointHealth{Endpoint: ep}
+	start := time.Now()
+	raw, err := clientv3.New(c.cfg.clientv3(c.tls, []string{ep}))
+	if err == nil {
+		defer raw.Close()
+		err = c.do(ctx, "health", []string{ep}, func(ctx context.Context) error {
+			return checkHealth(ctx, raw, ep)
+		})
+	} else {
+		err = c.explain(ctx, "health", []string{ep}, err)
+	}
+	h.Took = time.Since(start)
+	if err != nil {
+		h.Err, h.Error = err, err.Error()
+	} else {
+		h.Healthy = true
+	}
+	return h
+}
+
+func checkHealth(ctx context.Context, raw *clientv3.Client, ep string) error {
+	// Permission denied still proves a quorum answered, as etcdctl counts it.
+	if _, err := raw.Get(ctx, "health"); err != nil && !errors.Is(err, rpctypes.ErrPermissionDenied) {
+		return err
+	}
+	alarms, err := raw.AlarmList(ctx)
 	if err != nil {
 		return err
 	}
-	cfg.Endpoints = cfg.Endpoints[:1]
-	if _, err := snapshot.NewV3(zap.NewNop()).Save(ctx, cfg, path); err != nil {
-		return c.explain("snapshot save", err)
+	if len(alarms.Alarms) > 0 {
+		var names []string
+		for _, a := range alarms.Alarms {
+			names = append(names, fmt.Sprintf("%s on member %x", a.Alarm, a.MemberID))
+		}
+		return &Error{Op: "health", Endpoint: ep, Err: fmt.Errorf("active alarm: %s", strings.Join(names, ", ")),
+			Fix: "NOSPACE: compact, defragment and disarm ('etcdctl alarm disarm'); CORRUPT: restore the member from a snapshot"}
 	}
 	return nil
 }
 
-// RestoreConfig describes the member a snapshot is restored into.
-type RestoreConfig struct {
-	SnapshotPath        string
-	Name                string
-	DataDir             string
-	PeerURLs            []string
-	InitialCluster      string
-	InitialClusterToken string
-}
-
-// SnapshotRestore makes a new data directory from a snapshot; DataDir must not exist yet.
-func SnapshotRestore(cfg RestoreConfig) error {
-	if cfg.InitialCluster == "" && len(cfg.PeerURLs) > 0 {
-		cfg.InitialCluster = cfg.Name + "=" + cfg.PeerURLs[0]
+// Unhealthy returns an error listing the unhealthy endpoints of hs, or nil if all are healthy.
+func Unhealthy(hs []EndpointHealth) error {
+	var errs []error
+	for _, h := range hs {
+		if !h.Healthy {
+			errs = append(errs, h.Err)
+		}
 	}
-	if cfg.InitialClusterToken == "" {
-		cfg.InitialClusterToken = "etcd-cluster"
-	}
-	err := snapshot.NewV3(zap.NewNop()).Restore(snapshot.RestoreConfig{SnapshotPath: cfg.SnapshotPath, Name: cfg.Name,
-		OutputDataDir: cfg.DataDir, PeerURLs: cfg.PeerURLs, InitialCluster: cfg.InitialCluster, InitialClusterToken: cfg.InitialClusterToken})
-	if err != nil {
-		return fmt.Errorf("etcd: restore %s into %s: %w", cfg.SnapshotPath, cfg.DataDir, err)
-	}
-	return nil
+	return errors.Join(errs...)
 }

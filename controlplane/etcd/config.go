@@ -1,123 +1,304 @@
 package etcd
 
 import (
-	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
 
-// Config holds an etcd member's settings; field names follow etcd's flags
-// (--name, --data-dir, --listen-client-urls, ...), which `kforge etcd` takes verbatim.
+// Config holds an etcd member's settings. Field names follow etcd's flags (--name, --data-dir,
+// --listen-client-urls, ...), which `kforge etcd` takes verbatim, so kubeadm-style static pods
+// and systemd units work with kforge in place of etcd.
 type Config struct {
-	Name                     string
-	DataDir                  string
-	ListenClientURLs         []string
-	AdvertiseClientURLs      []string
-	ListenPeerURLs           []string
+	// Name is this member's name (--name); it must appear in InitialCluster.
+	Name string
+	// DataDir holds the member's WAL and database (--data-dir).
+	DataDir string
+
+	// ListenClientURLs are the addresses served to clients (--listen-client-urls); hosts must be
+	// IP addresses or localhost.
+	ListenClientURLs []string
+	// AdvertiseClientURLs are the client URLs announced to the cluster (--advertise-client-urls).
+	AdvertiseClientURLs []string
+	// ListenPeerURLs are the addresses served to other members (--listen-peer-urls).
+	ListenPeerURLs []string
+	// InitialAdvertisePeerURLs are the peer URLs announced to the cluster
+	// (--initial-advertise-peer-urls); they must match this member's InitialCluster entry.
 	InitialAdvertisePeerURLs []string
-	ListenMetricsURLs        []string
-	InitialCluster           string
-	// InitialClusterState is "new" or "existing" (joining a running cluster).
+	// ListenMetricsURLs serve /metrics and /health without client TLS (--listen-metrics-urls),
+	// which is what kubeadm's liveness probes use.
+	ListenMetricsURLs []string
+
+	// InitialCluster is "name=peerURL,..." for bootstrapping (--initial-cluster); empty means
+	// this member alone.
+	InitialCluster string
+	// InitialClusterState is "new" (bootstrap) or "existing" (join a running cluster, after
+	// 'kforge etcd member add') (--initial-cluster-state).
 	InitialClusterState string
+	// InitialClusterToken keeps separately bootstrapped clusters apart (--initial-cluster-token).
 	InitialClusterToken string
 
-	// Client TLS: the serving certificate, and client certificates checked against
-	// TrustedCAFile when ClientCertAuth is set.
-	CertFile, KeyFile, TrustedCAFile string
-	ClientCertAuth                   bool
-	// Peer TLS, the same for member-to-member traffic.
-	PeerCertFile, PeerKeyFile, PeerTrustedCAFile string
-	PeerClientCertAuth                           bool
+	// CertFile and KeyFile are the client-facing serving certificate (--cert-file, --key-file;
+	// kubeadm's etcd/server.crt and etcd/server.key).
+	CertFile, KeyFile string
+	// TrustedCAFile verifies client certificates (--trusted-ca-file; etcd/ca.crt).
+	TrustedCAFile string
+	// ClientCertAuth requires clients to present a certificate signed by TrustedCAFile
+	// (--client-cert-auth).
+	ClientCertAuth bool
+	// PeerCertFile and PeerKeyFile serve and authenticate member-to-member traffic
+	// (--peer-cert-file, --peer-key-file; etcd/peer.crt and etcd/peer.key).
+	PeerCertFile, PeerKeyFile string
+	// PeerTrustedCAFile verifies other members' certificates (--peer-trusted-ca-file).
+	PeerTrustedCAFile string
+	// PeerClientCertAuth requires peers to present a certificate (--peer-client-cert-auth).
+	PeerClientCertAuth bool
 
-	SnapshotCount           uint64
-	AutoCompactionMode      string
+	// SnapshotCount is the number of committed transactions that trigger a snapshot to disk
+	// (--snapshot-count); zero means etcd's default.
+	SnapshotCount uint64
+	// AutoCompactionMode is "periodic" or "revision" (--auto-compaction-mode).
+	AutoCompactionMode string
+	// AutoCompactionRetention is a duration ("1h", or hours as a number) in periodic mode and a
+	// revision count in revision mode; "0" or empty disables it (--auto-compaction-retention).
 	AutoCompactionRetention string
-	QuotaBackendBytes       int64
+	// QuotaBackendBytes raises a NOSPACE alarm beyond this database size; zero means etcd's
+	// default of 2 GiB (--quota-backend-bytes).
+	QuotaBackendBytes int64
 
-	// ReadyTimeout bounds how long Start waits for the member to serve (default 1 minute).
-	ReadyTimeout time.Duration
-	// LogLevel is etcd's log level (default "warn"; the member logs to stderr).
+	// LogLevel is etcd's log level: debug, info, warn, error, panic or fatal (--log-level).
 	LogLevel string
+	// LogOutput receives the member's JSON log lines; nil means standard error.
+	LogOutput io.Writer
 }
 
-// DefaultConfig is a single member on loopback, as `etcd` with no flags starts.
+// Default values etcd itself uses when a flag is not given.
+const (
+	DefaultClientURL           = "http://localhost:2379"
+	DefaultPeerURL             = "http://localhost:2380"
+	DefaultInitialClusterToken = "etcd-cluster"
+)
+
+// DefaultConfig is the member etcd starts with no flags: one member named "default" on
+// localhost, plain HTTP, data in ./default.etcd.
 func DefaultConfig() Config {
 	return Config{
-		Name: "default", DataDir: "default.etcd",
-		ListenClientURLs: []string{"http://127.0.0.1:2379"}, AdvertiseClientURLs: []string{"http://127.0.0.1:2379"},
-		ListenPeerURLs: []string{"http://127.0.0.1:2380"}, InitialAdvertisePeerURLs: []string{"http://127.0.0.1:2380"},
-		InitialCluster: "default=http://127.0.0.1:2380", InitialClusterState: "new", InitialClusterToken: "etcd-cluster",
-		SnapshotCount: 10000, AutoCompactionMode: "periodic", LogLevel: "warn",
+		Name:                     "default",
+		DataDir:                  "default.etcd",
+		ListenClientURLs:         []string{DefaultClientURL},
+		AdvertiseClientURLs:      []string{DefaultClientURL},
+		ListenPeerURLs:           []string{DefaultPeerURL},
+		InitialAdvertisePeerURLs: []string{DefaultPeerURL},
+		InitialCluster:           "default=" + DefaultPeerURL,
+		InitialClusterState:      "new",
+		InitialClusterToken:      DefaultInitialClusterToken,
+		SnapshotCount:            10000,
+		AutoCompactionMode:       "periodic",
+		AutoCompactionRetention:  "0",
+		LogLevel:                 "info",
 	}
 }
 
-// Validate checks the settings and says which flag to fix.
+// ConfigError lists every problem found in a Config, each naming the flag and the fix, so a user
+// corrects them in one go. Its exit code is 3, as for kforge's other configuration errors.
+type ConfigError struct {
+	Problems []string
+}
+
+// Error lists the problems, one a line when there are several.
+func (e *ConfigError) Error() string {
+	if len(e.Problems) == 1 {
+		return "etcd: invalid configuration: " + e.Problems[0]
+	}
+	return fmt.Sprintf("etcd: invalid configuration (%d problems):\n  - %s", len(e.Problems), strings.Join(e.Problems, "\n  - "))
+}
+
+// ExitCode is 3: scripts can tell a bad configuration from a failed run.
+func (e *ConfigError) ExitCode() int { return 3 }
+
+// Validate checks the settings as etcd would at start-up, and more strictly where etcd's own
+// message would leave the user guessing. The error is a *ConfigError.
 func (c Config) Validate() error {
-	var errs []error
+	var p []string
+	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
+
 	if c.Name == "" {
-		errs = append(errs, errors.New("--name is required"))
+		add("--name is empty; give this member a name, usually the node's hostname")
 	}
 	if c.DataDir == "" {
-		errs = append(errs, errors.New("--data-dir is required"))
+		add("--data-dir is empty; kubeadm's is /var/lib/etcd")
 	}
-	check := func(flag string, urls []string, required bool) {
+	checkURLs := func(flag string, urls []string, required, bind bool) {
 		if required && len(urls) == 0 {
-			errs = append(errs, fmt.Errorf("%s is required", flag))
+			add("%s is empty; give at least one URL like https://10.0.0.5:2379", flag)
 		}
-		for _, u := range urls {
-			p, err := url.Parse(u)
-			if err != nil || (p.Scheme != "http" && p.Scheme != "https" && p.Scheme != "unix" && p.Scheme != "unixs") || p.Host == "" {
-				errs = append(errs, fmt.Errorf("%s: %q is not a URL like https://10.0.0.5:2379", flag, u))
+		for _, s := range urls {
+			if msg := checkURL(s, bind); msg != "" {
+				add("%s %q: %s", flag, s, msg)
 			}
 		}
 	}
-	check("--listen-client-urls", c.ListenClientURLs, true)
-	check("--advertise-client-urls", c.AdvertiseClientURLs, true)
-	check("--listen-peer-urls", c.ListenPeerURLs, true)
-	check("--initial-advertise-peer-urls", c.InitialAdvertisePeerURLs, true)
-	check("--listen-metrics-urls", c.ListenMetricsURLs, false)
+	checkURLs("--listen-client-urls", c.ListenClientURLs, true, true)
+	checkURLs("--advertise-client-urls", c.AdvertiseClientURLs, true, false)
+	checkURLs("--listen-peer-urls", c.ListenPeerURLs, true, true)
+	checkURLs("--initial-advertise-peer-urls", c.InitialAdvertisePeerURLs, true, false)
+	checkURLs("--listen-metrics-urls", c.ListenMetricsURLs, false, true)
+	for _, s := range append(slices.Clone(c.AdvertiseClientURLs), c.InitialAdvertisePeerURLs...) {
+		if u, err := url.Parse(s); err == nil {
+			if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsUnspecified() {
+				add("advertised URL %q uses an unspecified address; advertise one that clients and peers can reach, e.g. the node's IP", s)
+			}
+		}
+	}
+
 	switch c.InitialClusterState {
 	case "new", "existing":
 	default:
-		errs = append(errs, fmt.Errorf("--initial-cluster-state %q: use new or existing", c.InitialClusterState))
+		add("--initial-cluster-state %q: use new (bootstrap a cluster) or existing (join one after 'kforge etcd member add')", c.InitialClusterState)
 	}
-	if c.InitialCluster != "" && !strings.Contains(c.InitialCluster, c.Name+"=") {
-		errs = append(errs, fmt.Errorf("--initial-cluster %q does not list this member (--name %s)", c.InitialCluster, c.Name))
+	if c.InitialCluster != "" && c.Name != "" && !hasWAL(c.DataDir) {
+		p = append(p, checkInitialCluster(c.InitialCluster, c.Name, c.InitialAdvertisePeerURLs)...)
 	}
-	usesTLS := func(urls []string) bool {
-		for _, u := range urls {
-			if strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "unixs://") {
-				return true
-			}
+
+	tlsPair := func(urlFlag string, urls []string, certFlag, cert, keyFlag, key, kubeadm string) {
+		if (cert == "") != (key == "") {
+			add("%s and %s go together; give both (kubeadm's are %s.crt and %s.key)", certFlag, keyFlag, kubeadm, kubeadm)
+		} else if cert == "" && usesTLS(urls) {
+			add("%s has https URLs but no %s/%s; give the serving certificate (kubeadm's are %s.crt and %s.key) or use http://", urlFlag, certFlag, keyFlag, kubeadm, kubeadm)
 		}
-		return false
 	}
-	if usesTLS(c.ListenClientURLs) && (c.CertFile == "" || c.KeyFile == "") {
-		errs = append(errs, errors.New("https client URLs need --cert-file and --key-file (kforge's are etcd/server.crt and etcd/server.key)"))
-	}
+	tlsPair("--listen-client-urls", c.ListenClientURLs, "--cert-file", c.CertFile, "--key-file", c.KeyFile, "etcd/server")
+	tlsPair("--listen-peer-urls", c.ListenPeerURLs, "--peer-cert-file", c.PeerCertFile, "--peer-key-file", c.PeerKeyFile, "etcd/peer")
 	if c.ClientCertAuth && c.TrustedCAFile == "" {
-		errs = append(errs, errors.New("--client-cert-auth needs --trusted-ca-file (etcd/ca.crt)"))
-	}
-	if usesTLS(c.ListenPeerURLs) && (c.PeerCertFile == "" || c.PeerKeyFile == "") {
-		errs = append(errs, errors.New("https peer URLs need --peer-cert-file and --peer-key-file (etcd/peer.crt and etcd/peer.key)"))
+		add("--client-cert-auth needs --trusted-ca-file, the CA that signs client certificates (etcd/ca.crt)")
 	}
 	if c.PeerClientCertAuth && c.PeerTrustedCAFile == "" {
-		errs = append(errs, errors.New("--peer-client-cert-auth needs --peer-trusted-ca-file (etcd/ca.crt)"))
+		add("--peer-client-cert-auth needs --peer-trusted-ca-file, the CA that signs peer certificates (etcd/ca.crt)")
 	}
-	for _, f := range []struct{ flag, path string }{{"--cert-file", c.CertFile}, {"--key-file", c.KeyFile}, {"--trusted-ca-file", c.TrustedCAFile},
-		{"--peer-cert-file", c.PeerCertFile}, {"--peer-key-file", c.PeerKeyFile}, {"--peer-trusted-ca-file", c.PeerTrustedCAFile}} {
+	for _, f := range []struct{ flag, path string }{
+		{"--cert-file", c.CertFile}, {"--key-file", c.KeyFile}, {"--trusted-ca-file", c.TrustedCAFile},
+		{"--peer-cert-file", c.PeerCertFile}, {"--peer-key-file", c.PeerKeyFile}, {"--peer-trusted-ca-file", c.PeerTrustedCAFile},
+	} {
 		if f.path == "" {
 			continue
 		}
 		if _, err := os.Stat(f.path); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %v", f.flag, err))
+			add("%s: %v; create the etcd certificates with 'kforge init phase certs all' or fix the path", f.flag, err)
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("etcd: invalid configuration:\n%w", err)
+
+	switch c.AutoCompactionMode {
+	case "periodic", "":
+		if r := c.AutoCompactionRetention; r != "" {
+			if h, err := strconv.Atoi(r); err != nil || h < 0 {
+				if d, err := time.ParseDuration(r); err != nil || d < 0 {
+					add("--auto-compaction-retention %q: in periodic mode give a duration like 1h or 30m, or hours as a whole number (0 disables)", r)
+				}
+			}
+		}
+	case "revision":
+		if h, err := strconv.Atoi(c.AutoCompactionRetention); c.AutoCompactionRetention != "" && (err != nil || h < 0) {
+			add("--auto-compaction-retention %q: in revision mode give the number of revisions to keep, like 10000", c.AutoCompactionRetention)
+		}
+	default:
+		add("--auto-compaction-mode %q: use periodic or revision", c.AutoCompactionMode)
+	}
+	if c.QuotaBackendBytes < 0 {
+		add("--quota-backend-bytes %d: give a size in bytes (0 means etcd's 2 GiB default; etcd suggests at most 8 GiB)", c.QuotaBackendBytes)
+	}
+	switch c.LogLevel {
+	case "", "debug", "info", "warn", "error", "panic", "fatal":
+	default:
+		add("--log-level %q: use debug, info, warn, error, panic or fatal", c.LogLevel)
+	}
+	if len(p) > 0 {
+		return &ConfigError{Problems: p}
 	}
 	return nil
+}
+
+// checkURL returns what is wrong with an etcd URL, or "". Listening URLs must name an IP address
+// (or localhost), as etcd binds to it.
+func checkURL(s string, bind bool) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "not a URL like https://10.0.0.5:2379"
+	}
+	switch u.Scheme {
+	case "http", "https":
+	case "unix", "unixs":
+		return ""
+	default:
+		return "not a URL like https://10.0.0.5:2379 (the scheme must be http or https)"
+	}
+	host, port, err := net.SplitHostPort(u.Host)
+	if err != nil || host == "" || port == "" {
+		return "needs a host and a port, like https://10.0.0.5:2379"
+	}
+	if u.Path != "" && u.Path != "/" {
+		return "must not have a path; write it like https://10.0.0.5:2379"
+	}
+	if bind && host != "localhost" && net.ParseIP(host) == nil {
+		return "etcd listens on IP addresses only; use an IP (or 0.0.0.0 for all) instead of a host name"
+	}
+	return ""
+}
+
+func usesTLS(urls []string) bool {
+	for _, u := range urls {
+		if strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "unixs://") {
+			return true
+		}
+	}
+	return false
+}
+
+// checkInitialCluster checks "name=url,..." and that this member's entries are exactly its
+// advertised peer URLs, which etcd insists on.
+func checkInitialCluster(cluster, name string, advertised []string) []string {
+	var p []string
+	var mine []string
+	for entry := range strings.SplitSeq(cluster, ",") {
+		n, u, ok := strings.Cut(strings.TrimSpace(entry), "=")
+		if !ok || n == "" {
+			p = append(p, fmt.Sprintf("--initial-cluster entry %q: write each member as name=https://10.0.0.5:2380", entry))
+			continue
+		}
+		if msg := checkURL(u, false); msg != "" {
+			p = append(p, fmt.Sprintf("--initial-cluster entry %q: %s", entry, msg))
+			continue
+		}
+		if n == name {
+			mine = append(mine, u)
+		}
+	}
+	if len(p) > 0 {
+		return p
+	}
+	if len(mine) == 0 {
+		return []string{fmt.Sprintf("--initial-cluster %q does not list this member; add %s=<one of --initial-advertise-peer-urls>", cluster, name)}
+	}
+	slices.Sort(mine)
+	adv := slices.Sorted(slices.Values(advertised))
+	if !slices.Equal(mine, slices.Compact(adv)) {
+		return []string{fmt.Sprintf("--initial-cluster lists %s=%s but --initial-advertise-peer-urls is %s; they must be the same URLs",
+			name, strings.Join(mine, ","), strings.Join(advertised, ","))}
+	}
+	return nil
+}
+
+// hasWAL reports whether dataDir holds a member already; etcd then ignores --initial-cluster.
+func hasWAL(dataDir string) bool {
+	if dataDir == "" {
+		return false
+	}
+	entries, err := os.ReadDir(filepath.Join(dataDir, "member", "wal"))
+	return err == nil && len(entries) > 0
 }

@@ -2,47 +2,263 @@ package etcd
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net"
+	"io"
 	"net/url"
 	"os"
-	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
-	"time"
+	"sync/atomic"
 
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"kforge.dev/kforge/controlplane/component"
 )
 
-// Member is an etcd member running inside this process. It is a controlplane component.
+// ErrNotStarted is returned by Ready and WaitReady before Start.
+var ErrNotStarted = errors.New("etcd: member not started")
+
+// Member is an etcd member running inside this process. It is a controlplane component: Init
+// validates, Start returns once it listens, Ready says when it serves (it has joined a quorum),
+// Stop shuts it down. A Member runs once; make a new one to run again.
 type Member struct {
 	cfg Config
 
-	mu     sync.Mutex
-	server *embed.Etcd
+	mu       sync.Mutex
+	srv      *embed.Etcd
+	done     chan struct{} // closed once the member has stopped, by Stop or on its own
+	err      error         // why it stopped on its own
+	stopping bool
+	closed   chan struct{} // closed once Stop's embed.Close has returned
+	// quiet is set once Stop begins: etcd logs its own orderly shutdown as errors.
+	quiet atomic.Bool
 }
 
-// NewMember returns a member for cfg; Init validates it, Start runs it.
-func NewMember(cfg Config) *Member { return &Member{cfg: cfg} }
+var (
+	_ component.Component = (*Member)(nil)
+	_ component.Ready     = (*Member)(nil)
+)
 
-// Name is the component's name.
+// NewMember returns a member for cfg; nothing happens until Init and Start.
+func NewMember(cfg Config) *Member {
+	for _, urls := range []*[]string{&cfg.ListenClientURLs, &cfg.AdvertiseClientURLs, &cfg.ListenPeerURLs,
+		&cfg.InitialAdvertisePeerURLs, &cfg.ListenMetricsURLs} {
+		*urls = slices.Clone(*urls) // the caller may reuse its slices
+	}
+	return &Member{cfg: cfg}
+}
+
+// Name is the component's name in logs and errors.
 func (m *Member) Name() string { return "etcd" }
 
-// Init validates the configuration and prepares the data directory.
+// Init validates the configuration and creates the data directory (0700, as etcd wants).
 func (m *Member) Init(context.Context) error {
 	if err := m.cfg.Validate(); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(m.cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("etcd: data dir: %w", err)
+		return fmt.Errorf("etcd: create --data-dir: %w", err)
 	}
 	return nil
 }
 
+// Start starts the member and returns once it listens; it does not wait for the cluster (a
+// member of a new 3-member cluster serves only once a second one is up). Use Ready or WaitReady.
+func (m *Member) Start(context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.srv != nil {
+		return fmt.Errorf("etcd: member %s already started", m.cfg.Name)
+	}
+	if err := m.cfg.Validate(); err != nil {
+		return err
+	}
+	ec, err := m.embedConfig()
+	if err != nil {
+		return err
+	}
+	srv, err := embed.StartEtcd(ec)
+	if err != nil {
+		return fmt.Errorf("etcd: start member %s: %w", m.cfg.Name, m.explainStartError(err))
+	}
+	m.srv, m.done = srv, make(chan struct{})
+	go m.watch(srv, m.done)
+	return nil
+}
+
+// watch closes done when the member stops, recording why if nobody asked it to.
+func (m *Member) watch(srv *embed.Etcd, done chan struct{}) {
+	var err error
+	select {
+	case e, ok := <-srv.Err():
+		switch {
+		case e != nil:
+			err = e
+		case ok:
+			err = errors.New("a listener stopped serving")
+		}
+	case <-srv.Server.StopNotify():
+		err = errors.New("the server stopped; if it was removed from the cluster ('kforge etcd member remove'), empty --data-dir before it joins again")
+	}
+	m.mu.Lock()
+	if !m.stopping && err != nil {
+		m.err = fmt.Errorf("etcd: member %s stopped: %w", m.cfg.Name, err)
+	}
+	m.mu.Unlock()
+	close(done)
+}
+
+// Ready returns nil once the member serves clients, and otherwise says what it waits for.
+func (m *Member) Ready(context.Context) error {
+	m.mu.Lock()
+	srv, done := m.srv, m.done
+	m.mu.Unlock()
+	if srv == nil {
+		return ErrNotStarted
+	}
+	select {
+	case <-done:
+		return m.stoppedErr()
+	default:
+	}
+	select {
+	case <-srv.Server.ReadyNotify():
+		return nil
+	default:
+		return fmt.Errorf("etcd: member %s not ready: %s", m.cfg.Name, m.waitingFor())
+	}
+}
+
+// WaitReady blocks until the member serves clients, stops, or ctx ends.
+func (m *Member) WaitReady(ctx context.Context) error {
+	m.mu.Lock()
+	srv, done := m.srv, m.done
+	m.mu.Unlock()
+	if srv == nil {
+		return ErrNotStarted
+	}
+	select {
+	case <-srv.Server.ReadyNotify():
+		return nil
+	case <-done:
+		return m.stoppedErr()
+	case <-ctx.Done():
+		return fmt.Errorf("etcd: member %s not ready: %s: %w", m.cfg.Name, m.waitingFor(), ctx.Err())
+	}
+}
+
+func (m *Member) stoppedErr() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return m.err
+	}
+	return fmt.Errorf("etcd: member %s stopped", m.cfg.Name)
+}
+
+// waitingFor explains an unready member by how it was bootstrapped.
+func (m *Member) waitingFor() string {
+	c := m.cfg
+	switch {
+	case c.InitialClusterState == "existing":
+		return fmt.Sprintf("joining a running cluster: the members must have added it ('kforge etcd member add %s --peer-urls %s') and reach it on %s",
+			c.Name, strings.Join(c.InitialAdvertisePeerURLs, ","), strings.Join(c.InitialAdvertisePeerURLs, ","))
+	case strings.Count(c.InitialCluster, "=") > 1:
+		return fmt.Sprintf("waiting for a quorum of --initial-cluster %s to start and reach each other", c.InitialCluster)
+	default:
+		return "waiting to elect itself leader"
+	}
+}
+
+// Done is closed once the member has stopped, whether by Stop or on its own (then Err says
+// why); it is nil before Start.
+func (m *Member) Done() <-chan struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.done == nil {
+		return nil
+	}
+	return m.done
+}
+
+// Err says why the member stopped on its own; nil while it runs or after Stop.
+func (m *Member) Err() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.err
+}
+
+// Stop shuts the member down and waits for it, or for ctx; calling it again, or before Start,
+// is harmless.
+func (m *Member) Stop(ctx context.Context) error {
+	m.mu.Lock()
+	srv := m.srv
+	if srv != nil && !m.stopping {
+		m.stopping = true
+		m.quiet.Store(true)
+		m.closed = make(chan struct{})
+		go func(closed chan struct{}) {
+			// embed.Close waits for the client servers, which start only once the member is
+			// ready or stopping: stop a member still waiting for its cluster first.
+			select {
+			case <-srv.Server.ReadyNotify():
+			default:
+				srv.Server.Stop()
+			}
+			srv.Close()
+			close(closed)
+		}(m.closed)
+	}
+	closed := m.closed
+	m.mu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	select {
+	case <-closed:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("etcd: stop member %s: %w", m.cfg.Name, ctx.Err())
+	}
+}
+
+// ID is the member's cluster ID (as 'member list' shows it in hex); zero before Start.
+func (m *Member) ID() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.srv == nil {
+		return 0
+	}
+	return uint64(m.srv.Server.MemberID())
+}
+
+// ClientURLs are the URLs clients reach this member on: its --advertise-client-urls.
+func (m *Member) ClientURLs() []string { return slices.Clone(m.cfg.AdvertiseClientURLs) }
+
+// PeerURLs are the URLs other members reach this member on: its --initial-advertise-peer-urls.
+func (m *Member) PeerURLs() []string { return slices.Clone(m.cfg.InitialAdvertisePeerURLs) }
+
+func (m *Member) explainStartError(err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "address already in use"):
+		return fmt.Errorf("%w; another etcd (or kforge etcd) already listens there: stop it or choose other --listen-client-urls/--listen-peer-urls", err)
+	case strings.Contains(msg, "member count is unequal"), strings.Contains(msg, "unmatched member while checking PeerURLs"):
+		return fmt.Errorf("%w; with --initial-cluster-state=existing, --initial-cluster must list every member of the running cluster plus this one, as 'kforge etcd member add' prints it", err)
+	case strings.Contains(msg, "cannot fetch cluster info from peer urls"), strings.Contains(msg, "could not retrieve cluster information"):
+		return fmt.Errorf("%w; with --initial-cluster-state=existing the other members in --initial-cluster must be running and reachable", err)
+	case strings.Contains(msg, "permission denied"):
+		return fmt.Errorf("%w; --data-dir must be writable by this user", err)
+	}
+	return err
+}
+
 func parseURLs(flag string, in []string) ([]url.URL, error) {
-	var out []url.URL
+	out := make([]url.URL, 0, len(in))
 	for _, s := range in {
 		u, err := url.Parse(s)
 		if err != nil {
@@ -53,39 +269,44 @@ func parseURLs(flag string, in []string) ([]url.URL, error) {
 	return out, nil
 }
 
+// embedConfig translates the flag-shaped Config into etcd's embed.Config.
 func (m *Member) embedConfig() (*embed.Config, error) {
 	c := m.cfg
 	ec := embed.NewConfig()
 	ec.Name, ec.Dir = c.Name, c.DataDir
-	var err error
-	if ec.ListenClientUrls, err = parseURLs("--listen-client-urls", c.ListenClientURLs); err != nil {
-		return nil, err
-	}
-	if ec.AdvertiseClientUrls, err = parseURLs("--advertise-client-urls", c.AdvertiseClientURLs); err != nil {
-		return nil, err
-	}
-	if ec.ListenPeerUrls, err = parseURLs("--listen-peer-urls", c.ListenPeerURLs); err != nil {
-		return nil, err
-	}
-	if ec.AdvertisePeerUrls, err = parseURLs("--initial-advertise-peer-urls", c.InitialAdvertisePeerURLs); err != nil {
-		return nil, err
-	}
-	if ec.ListenMetricsUrls, err = parseURLs("--listen-metrics-urls", c.ListenMetricsURLs); err != nil {
-		return nil, err
+	for _, u := range []struct {
+		flag string
+		in   []string
+		out  *[]url.URL
+	}{
+		{"--listen-client-urls", c.ListenClientURLs, &ec.ListenClientUrls},
+		{"--advertise-client-urls", c.AdvertiseClientURLs, &ec.AdvertiseClientUrls},
+		{"--listen-peer-urls", c.ListenPeerURLs, &ec.ListenPeerUrls},
+		{"--initial-advertise-peer-urls", c.InitialAdvertisePeerURLs, &ec.AdvertisePeerUrls},
+		{"--listen-metrics-urls", c.ListenMetricsURLs, &ec.ListenMetricsUrls},
+	} {
+		urls, err := parseURLs(u.flag, u.in)
+		if err != nil {
+			return nil, err
+		}
+		*u.out = urls
 	}
 	ec.InitialCluster = c.InitialCluster
 	if ec.InitialCluster == "" {
 		ec.InitialCluster = ec.InitialClusterFromName(c.Name)
 	}
 	ec.ClusterState = c.InitialClusterState
-	if c.InitialClusterToken != "" {
-		ec.InitialClusterToken = c.InitialClusterToken
+	ec.InitialClusterToken = c.InitialClusterToken
+	if ec.InitialClusterToken == "" {
+		ec.InitialClusterToken = DefaultInitialClusterToken
 	}
-	ec.ClientTLSInfo.CertFile, ec.ClientTLSInfo.KeyFile, ec.ClientTLSInfo.TrustedCAFile = c.CertFile, c.KeyFile, c.TrustedCAFile
-	ec.ClientTLSInfo.ClientCertAuth = c.ClientCertAuth
-	ec.ClientAutoTLS = false
-	ec.PeerTLSInfo.CertFile, ec.PeerTLSInfo.KeyFile, ec.PeerTLSInfo.TrustedCAFile = c.PeerCertFile, c.PeerKeyFile, c.PeerTrustedCAFile
-	ec.PeerTLSInfo.ClientCertAuth = c.PeerClientCertAuth
+
+	ec.ClientAutoTLS, ec.PeerAutoTLS = false, false
+	ec.ClientTLSInfo.CertFile, ec.ClientTLSInfo.KeyFile = c.CertFile, c.KeyFile
+	ec.ClientTLSInfo.TrustedCAFile, ec.ClientTLSInfo.ClientCertAuth = c.TrustedCAFile, c.ClientCertAuth
+	ec.PeerTLSInfo.CertFile, ec.PeerTLSInfo.KeyFile = c.PeerCertFile, c.PeerKeyFile
+	ec.PeerTLSInfo.TrustedCAFile, ec.PeerTLSInfo.ClientCertAuth = c.PeerTrustedCAFile, c.PeerClientCertAuth
+
 	if c.SnapshotCount > 0 {
 		ec.SnapshotCount = c.SnapshotCount
 	}
@@ -93,192 +314,50 @@ func (m *Member) embedConfig() (*embed.Config, error) {
 		ec.AutoCompactionMode = c.AutoCompactionMode
 	}
 	ec.AutoCompactionRetention = c.AutoCompactionRetention
+	if ec.AutoCompactionRetention == "" {
+		ec.AutoCompactionRetention = "0"
+	}
 	ec.QuotaBackendBytes = c.QuotaBackendBytes
+
 	level := c.LogLevel
 	if level == "" {
-		level = "warn"
+		level = "info"
 	}
 	zl, err := zapcore.ParseLevel(level)
 	if err != nil {
-		return nil, fmt.Errorf("etcd: log level %q: %w", level, err)
+		return nil, fmt.Errorf("etcd: --log-level %q: %w", level, err)
 	}
-	zc := zap.NewProductionConfig()
-	zc.Level = zap.NewAtomicLevelAt(zl)
-	zc.OutputPaths, zc.ErrorOutputPaths = []string{"stderr"}, []string{"stderr"}
-	lg, err := zc.Build()
-	if err != nil {
-		return nil, err
+	ec.LogLevel = level
+	var out io.Writer = os.Stderr
+	if c.LogOutput != nil {
+		out = c.LogOutput
 	}
-	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(lg)
+	enc := zap.NewProductionEncoderConfig()
+	enc.EncodeTime = zapcore.RFC3339NanoTimeEncoder
+	sink := zapcore.Lock(zapcore.AddSync(out))
+	core := zapcore.NewCore(zapcore.NewJSONEncoder(enc), sink, zap.NewAtomicLevelAt(zl))
+	lg := zap.New(&shutdownQuietCore{Core: core, quiet: &m.quiet}, zap.ErrorOutput(sink))
+	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(lg.With(zap.String("member", c.Name)))
 	return ec, nil
 }
 
-// Start starts the member and returns once it serves clients.
-func (m *Member) Start(ctx context.Context) error {
-	ec, err := m.embedConfig()
-	if err != nil {
-		return err
-	}
-	srv, err := embed.StartEtcd(ec)
-	if err != nil {
-		return fmt.Errorf("etcd: start member %s: %w", m.cfg.Name, explainStartError(err))
-	}
-	timeout := m.cfg.ReadyTimeout
-	if timeout == 0 {
-		timeout = time.Minute
-	}
-	select {
-	case <-srv.Server.ReadyNotify():
-	case err := <-srv.Err():
-		srv.Close()
-		return fmt.Errorf("etcd: member %s: %w", m.cfg.Name, err)
-	case <-time.After(timeout):
-		srv.Close()
-		return fmt.Errorf("etcd: member %s not ready after %s; with --initial-cluster-state=existing the other members must be reachable and have added this one ('kforge etcd member add')", m.cfg.Name, timeout)
-	case <-ctx.Done():
-		srv.Close()
-		return ctx.Err()
-	}
-	m.mu.Lock()
-	m.server = srv
-	m.mu.Unlock()
-	return nil
+// shutdownQuietCore drops error entries once the member is stopping: etcd reports its listeners
+// closing ("mux: server closed", "use of closed network connection") as errors.
+type shutdownQuietCore struct {
+	zapcore.Core
+	quiet *atomic.Bool
 }
 
-func explainStartError(err error) error {
-	if strings.Contains(err.Error(), "address already in use") {
-		return fmt.Errorf("%w; another etcd (or kforge etcd) already listens there: stop it or choose other --listen-*-urls", err)
-	}
-	return err
+func (c *shutdownQuietCore) With(fields []zapcore.Field) zapcore.Core {
+	return &shutdownQuietCore{Core: c.Core.With(fields), quiet: c.quiet}
 }
 
-// Ready reports whether the member serves.
-func (m *Member) Ready(context.Context) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.server == nil {
-		return fmt.Errorf("etcd: not started")
+func (c *shutdownQuietCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if c.quiet.Load() && e.Level == zapcore.ErrorLevel {
+		return ce
 	}
-	select {
-	case <-m.server.Server.ReadyNotify():
-		return nil
-	default:
-		return fmt.Errorf("etcd: not ready")
+	if c.Enabled(e.Level) {
+		return ce.AddCore(e, c)
 	}
-}
-
-// Stop stops the member; it is safe to call more than once.
-func (m *Member) Stop(context.Context) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.server != nil {
-		m.server.Close()
-		m.server = nil
-	}
-	return nil
-}
-
-// Done is closed when the member stops on its own (an error); nil before Start.
-func (m *Member) Done() <-chan error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.server == nil {
-		return nil
-	}
-	return m.server.Err()
-}
-
-// ClientURLs are the URLs the member serves clients on (the real ports when 0 was asked for).
-func (m *Member) ClientURLs() []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.server == nil {
-		return nil
-	}
-	var out []string
-	for _, l := range m.server.Clients {
-		scheme := "http"
-		if m.cfg.CertFile != "" {
-			scheme = "https"
-		}
-		out = append(out, scheme+"://"+l.Addr().String())
-	}
-	return out
-}
-
-// FreePorts returns n loopback ports free right now, for single-machine and test members.
-func FreePorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	var ports []int
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
-// embeddedPortsFile remembers an embedded member's ports in its data directory: a member
-// restarted on the same data must advertise the same peer URL.
-const embeddedPortsFile = "kforge-embedded-ports"
-
-// StartEmbedded starts a single plain-HTTP member on loopback ports with its data in dataDir:
-// the `--etcd-servers=embedded` mode of the apiserver. Ports are chosen on first start and
-// reused afterwards.
-func StartEmbedded(ctx context.Context, dataDir string) (*Member, error) {
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("etcd: data dir: %w", err)
-	}
-	portsPath := filepath.Join(dataDir, embeddedPortsFile)
-	var lastErr error
-	for attempt := 0; attempt < 5; attempt++ {
-		var ports []int
-		if b, err := os.ReadFile(portsPath); err == nil {
-			var c, p int
-			if _, err := fmt.Sscanf(string(b), "%d %d", &c, &p); err == nil {
-				ports = []int{c, p}
-			}
-		}
-		fresh := ports == nil
-		if fresh {
-			var err error
-			if ports, err = FreePorts(2); err != nil {
-				return nil, err
-			}
-		}
-		c := DefaultConfig()
-		c.Name, c.DataDir = "kforge", filepath.Join(dataDir, "member")
-		cu, pu := fmt.Sprintf("http://127.0.0.1:%d", ports[0]), fmt.Sprintf("http://127.0.0.1:%d", ports[1])
-		c.ListenClientURLs, c.AdvertiseClientURLs = []string{cu}, []string{cu}
-		c.ListenPeerURLs, c.InitialAdvertisePeerURLs = []string{pu}, []string{pu}
-		c.InitialCluster = "kforge=" + pu
-		c.LogLevel = "fatal" // single-machine mode: etcd's shutdown noise is not news
-		m := NewMember(c)
-		if err := m.Init(ctx); err != nil {
-			return nil, err
-		}
-		if err := m.Start(ctx); err != nil {
-			lastErr = err
-			if fresh && strings.Contains(err.Error(), "address already in use") {
-				continue
-			}
-			return nil, err
-		}
-		if fresh {
-			if err := os.WriteFile(portsPath, []byte(fmt.Sprintf("%d %d\n", ports[0], ports[1])), 0o600); err != nil {
-				m.Stop(ctx)
-				return nil, fmt.Errorf("etcd: %w", err)
-			}
-		}
-		return m, nil
-	}
-	return nil, lastErr
+	return ce
 }

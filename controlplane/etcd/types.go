@@ -1,5 +1,0 @@
-package etcd
-
-import "go.etcd.io/etcd/api/v3/etcdserverpb"
-
-type etcdMember = etcdserverpb.Member
