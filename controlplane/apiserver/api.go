@@ -15,6 +15,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"kforge.dev/kforge/controlplane/apiserver/allocator"
 	"kforge.dev/kforge/controlplane/apiserver/registry"
 	"kforge.dev/kforge/controlplane/apiserver/resources"
 	"kforge.dev/kforge/controlplane/storage"
@@ -36,6 +37,7 @@ type API struct {
 	cachers   []*storage.Cacher
 	namespace *resource
 	fieldsErr error
+	services  *serviceHooks
 }
 
 type groupVersion struct {
@@ -49,10 +51,15 @@ type APIOptions struct {
 	WatchCacheCapacity int
 	// BookmarkInterval is how often watches that allow bookmarks get one (default 10s).
 	BookmarkInterval time.Duration
+	// ServiceClusterIPRange is where Service cluster IPs come from (default 10.96.0.0/12);
+	// its first address is the kubernetes Service.
+	ServiceClusterIPRange string
+	// NodePortBase and NodePortSize are the NodePort range (default 30000-32767).
+	NodePortBase, NodePortSize int
 }
 
 // NewAPI builds the registry of every resource on client.
-func NewAPI(client *clientv3.Client, opts APIOptions) *API {
+func NewAPI(client *clientv3.Client, opts APIOptions) (*API, error) {
 	a := &API{scheme: scheme.Scheme, codecs: newCodecs(scheme.Scheme), byGVR: map[schema.GroupVersionResource]*resource{}}
 	codec := storage.NewJSONCodec(scheme.Scheme)
 	gvIndex := map[schema.GroupVersion]int{}
@@ -90,7 +97,19 @@ func NewAPI(client *clientv3.Client, opts APIOptions) *API {
 		// managedFields and server-side apply need the type information; the rest does not.
 		a.fieldsErr = err
 	}
-	return a
+	if opts.ServiceClusterIPRange == "" {
+		opts.ServiceClusterIPRange = "10.96.0.0/12"
+	}
+	if opts.NodePortBase == 0 {
+		opts.NodePortBase, opts.NodePortSize = 30000, 2768
+	}
+	ips, err := allocator.NewIPRange(client, opts.ServiceClusterIPRange)
+	if err != nil {
+		return nil, fmt.Errorf("--service-cluster-ip-range: %w", err)
+	}
+	a.services = &serviceHooks{ips: ips, ports: allocator.NewPortRange(client, opts.NodePortBase, opts.NodePortSize)}
+	a.resourceFor(corev1.SchemeGroupVersion.WithResource("services")).store.Hooks = a.services
+	return a, nil
 }
 
 // servedKinds lists every served kind.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"kforge.dev/kforge/controlplane/etcd"
 )
@@ -18,9 +19,11 @@ type Options struct {
 	EtcdServers                           []string
 	EtcdDataDir                           string
 	EtcdCAFile, EtcdCertFile, EtcdKeyFile string
-	// BindAddress and SecurePort are where the API listens.
-	BindAddress string
-	SecurePort  int
+	// BindAddress and SecurePort are where the API listens; AdvertiseAddress is the address
+	// other members of the cluster reach it on (the kubernetes Service's endpoint).
+	BindAddress      string
+	AdvertiseAddress string
+	SecurePort       int
 	// TLSCertFile and TLSPrivateKeyFile are the serving certificate (apiserver.crt/key);
 	// ClientCAFile verifies client certificates (ca.crt).
 	TLSCertFile, TLSPrivateKeyFile, ClientCAFile string
@@ -83,11 +86,24 @@ func Run(ctx context.Context, o Options) error {
 	if h := client.Health(ctx); len(h) > 0 && !h[0].Healthy {
 		return fmt.Errorf("apiserver: etcd is not reachable: %s", h[0].Error)
 	}
-	api := NewAPI(client.Raw(), o.API)
+	api, err := NewAPI(client.Raw(), o.API)
+	if err != nil {
+		return fmt.Errorf("apiserver: %w", err)
+	}
 	if err := api.Run(ctx); err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
 	if err := api.Bootstrap(ctx); err != nil {
+		return fmt.Errorf("apiserver: %w", err)
+	}
+	advertise := net.ParseIP(o.AdvertiseAddress)
+	if advertise == nil {
+		advertise = net.ParseIP(o.BindAddress)
+		if advertise == nil || advertise.IsUnspecified() {
+			advertise = net.IPv4(127, 0, 0, 1)
+		}
+	}
+	if err := api.RunEndpointReconciler(ctx, client.Raw(), advertise, o.SecurePort, 10*time.Second); err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
 	addr := net.JoinHostPort(o.BindAddress, strconv.Itoa(o.SecurePort))

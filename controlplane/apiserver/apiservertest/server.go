@@ -5,6 +5,7 @@ package apiservertest
 import (
 	"context"
 	"encoding/pem"
+	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -33,7 +34,10 @@ type Server struct {
 func Start(t testing.TB, opts apiserver.APIOptions) *Server {
 	t.Helper()
 	e := storagetest.StartEtcd(t)
-	api := apiserver.NewAPI(e.Client, opts)
+	api, err := apiserver.NewAPI(e.Client, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	rctx, rcancel := context.WithTimeout(ctx, 30*time.Second)
@@ -49,6 +53,10 @@ func Start(t testing.TB, opts apiserver.APIOptions) *Server {
 	srv.EnableHTTP2 = true
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
+	port := srv.Listener.Addr().(*net.TCPAddr).Port
+	if err := api.RunEndpointReconciler(ctx, e.Client, net.IPv4(127, 0, 0, 1), port, 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
 	cfg := &rest.Config{Host: srv.URL, TLSClientConfig: rest.TLSClientConfig{CAData: caPEM}, QPS: -1} // no client-side rate limit: tests and benchmarks measure the server
 	return &Server{API: api, Etcd: e, URL: srv.URL, Config: cfg, CAPEM: caPEM}

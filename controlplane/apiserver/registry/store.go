@@ -46,8 +46,20 @@ type Store struct {
 	Cache   *storage.Cacher
 	// GetAttrs gives the selectable fields of objects (metadata.name/namespace by default).
 	GetAttrs storage.AttrFunc
+	// Hooks, when set, run the resource's side effects around writes.
+	Hooks Hooks
 	// Now is the clock (tests fix it).
 	Now func() time.Time
+}
+
+// Hooks run resource-specific side effects around writes, such as allocating a Service's
+// cluster IP and node ports. Before* may refuse the write; the undo they return is called when
+// the write does not happen after all.
+type Hooks interface {
+	BeforeCreate(ctx context.Context, obj runtime.Object, dryRun bool) (undo func(), err error)
+	BeforeUpdate(ctx context.Context, obj, old runtime.Object, dryRun bool) (undo func(), err error)
+	AfterUpdate(ctx context.Context, obj, old runtime.Object)
+	AfterDelete(ctx context.Context, obj runtime.Object)
 }
 
 func (s *Store) now() metav1.Time {
@@ -79,6 +91,8 @@ type generationTracker interface{ TracksGeneration() bool }
 // CreateOptions are the options of a create.
 type CreateOptions struct {
 	DryRun bool
+
+	skipHooks bool // validation-only pass of an upsert; the hooks run with the real write
 }
 
 // Create stores a new object: it fills name (from generateName), uid, creationTimestamp and
@@ -118,11 +132,22 @@ func (s *Store) Create(ctx context.Context, namespace string, obj runtime.Object
 	if len(errs) > 0 {
 		return nil, s.invalid(m, errs)
 	}
+	undo := func() {}
+	if s.Hooks != nil && !opts.skipHooks {
+		u, err := s.Hooks.BeforeCreate(ctx, obj, opts.DryRun)
+		if err != nil {
+			return nil, err
+		}
+		if u != nil {
+			undo = u
+		}
+	}
 	if opts.DryRun {
 		return obj, nil
 	}
 	out := s.NewFunc()
 	if err := s.Storage.Create(ctx, s.key(m.GetNamespace(), m.GetName()), obj, out); err != nil {
+		undo()
 		if apierrors.IsAlreadyExists(err) && m.GetGenerateName() != "" {
 			// kube-apiserver returns a retryable error when a generated name collides.
 			return nil, apierrors.NewServerTimeoutForKind(s.Kind.GroupKind(), "POST", 0)
@@ -213,9 +238,12 @@ func (s *Store) Update(ctx context.Context, namespace, name string, transform Tr
 	out := s.NewFunc()
 	created := false
 	var deleteAfter bool
-	var dryRunResult runtime.Object
+	var dryRunResult, old runtime.Object
+	undo := func() {}
 	err := s.Storage.GuaranteedUpdate(ctx, key, out, opts.AllowCreate, nil, func(current runtime.Object) (runtime.Object, error) {
 		created, deleteAfter = false, false
+		undo() // a retry after a lost race starts from the stored object again
+		undo, old = func() {}, nil
 		cm, _ := meta.Accessor(current)
 		exists := cm.GetUID() != "" || cm.GetResourceVersion() != ""
 		var cur runtime.Object
@@ -242,9 +270,18 @@ func (s *Store) Update(ctx context.Context, namespace, name string, transform Tr
 			}
 			m.SetResourceVersion("")
 			created = true
-			res, err := s.Create(ctx, namespace, obj, CreateOptions{DryRun: true})
+			res, err := s.Create(ctx, namespace, obj, CreateOptions{DryRun: true, skipHooks: true})
 			if err != nil {
 				return nil, err
+			}
+			if s.Hooks != nil {
+				u, err := s.Hooks.BeforeCreate(ctx, res, opts.DryRun)
+				if err != nil {
+					return nil, err
+				}
+				if u != nil {
+					undo = u
+				}
 			}
 			if opts.DryRun {
 				dryRunResult = res
@@ -276,6 +313,16 @@ func (s *Store) Update(ctx context.Context, namespace, name string, transform Tr
 		if len(errs) > 0 {
 			return nil, s.invalid(m, errs)
 		}
+		if s.Hooks != nil {
+			u, err := s.Hooks.BeforeUpdate(ctx, obj, current, opts.DryRun)
+			if err != nil {
+				return nil, err
+			}
+			if u != nil {
+				undo = u
+			}
+			old = current
+		}
 		// An object being deleted goes once its last finalizer is removed.
 		deleteAfter = m.GetDeletionTimestamp() != nil && len(m.GetFinalizers()) == 0
 		if opts.DryRun {
@@ -285,17 +332,26 @@ func (s *Store) Update(ctx context.Context, namespace, name string, transform Tr
 		return obj, nil
 	})
 	if err == errDryRun {
+		undo()
 		return dryRunResult, created, nil
 	}
 	if err != nil {
+		undo()
 		return nil, false, err
+	}
+	if s.Hooks != nil && old != nil {
+		s.Hooks.AfterUpdate(ctx, out, old)
 	}
 	if deleteAfter {
 		om, _ := meta.Accessor(out)
 		rv := om.GetResourceVersion()
 		del := s.NewFunc()
-		if err := s.Storage.Delete(ctx, key, del, &storage.Preconditions{ResourceVersion: &rv}, nil); err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		err := s.Storage.Delete(ctx, key, del, &storage.Preconditions{ResourceVersion: &rv}, nil)
+		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
 			return nil, false, err
+		}
+		if err == nil && s.Hooks != nil {
+			s.Hooks.AfterDelete(ctx, del)
 		}
 	}
 	return out, created, nil
@@ -378,6 +434,9 @@ func (s *Store) Delete(ctx context.Context, namespace, name string, opts DeleteO
 			return s.Delete(ctx, namespace, name, opts) // changed meanwhile (e.g. a finalizer added)
 		}
 		return nil, false, err
+	}
+	if s.Hooks != nil {
+		s.Hooks.AfterDelete(ctx, out)
 	}
 	return out, true, nil
 }
