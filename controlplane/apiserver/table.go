@@ -114,6 +114,22 @@ func columnsFor(plural string) []column {
 			ageColumn(),
 			col("Selector", "string", 1, "The selector of the service.", func(o runtime.Object) any { return selectorString(o.(*corev1.Service).Spec.Selector) }),
 		}
+	case "endpoints":
+		return []column{nameColumn(),
+			col("Endpoints", "string", 0, "Endpoints of the service.", func(o runtime.Object) any {
+				var eps []string
+				for _, sub := range o.(*corev1.Endpoints).Subsets {
+					for _, a := range sub.Addresses {
+						for _, p := range sub.Ports {
+							eps = append(eps, fmt.Sprintf("%s:%d", a.IP, p.Port))
+						}
+					}
+				}
+				if len(eps) == 0 {
+					return "<none>"
+				}
+				return strings.Join(eps, ",")
+			}), ageColumn()}
 	case "configmaps":
 		return []column{nameColumn(),
 			col("Data", "integer", 0, "Number of keys in the config map.", func(o runtime.Object) any {
