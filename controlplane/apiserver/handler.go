@@ -11,14 +11,12 @@ import (
 	"strings"
 	"time"
 
-	jsonpatch "gopkg.in/evanphx/json-patch.v4"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	sjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
@@ -335,12 +333,9 @@ func (a *API) patch(ctx context.Context, w http.ResponseWriter, r *http.Request,
 		ct = ct[:i]
 	}
 	ct = strings.TrimSpace(ct)
-	apply := ct == "application/apply-patch+yaml" || ct == "application/apply-patch+cbor"
-	switch ct {
-	case "application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json", "application/apply-patch+yaml":
-	default:
-		return apierrors.NewGenericServerResponse(http.StatusUnsupportedMediaType, "patch", res.def.GroupResource(), ri.name,
-			fmt.Sprintf("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got %q)", ct), 0, false)
+	apply := ct == applyPatchType
+	if !apply && !isPatchType(ct) {
+		return unsupportedPatchType(ct, res.def.GroupResource(), ri.name)
 	}
 	if apply && res.fields == nil {
 		return apierrors.NewInternalError(fmt.Errorf("server-side apply is unavailable: %v", a.fieldsErr))
@@ -362,24 +357,9 @@ func (a *API) patch(ctx context.Context, w http.ResponseWriter, r *http.Request,
 		if err != nil {
 			return nil, err
 		}
-		var patched []byte
-		switch ct {
-		case "application/json-patch+json":
-			p, err := jsonpatch.DecodePatch(body)
-			if err != nil {
-				return nil, apierrors.NewBadRequest(fmt.Sprintf("invalid JSON patch: %v", err))
-			}
-			if patched, err = p.Apply(orig); err != nil {
-				return nil, apierrors.NewGenericServerResponse(http.StatusUnprocessableEntity, "patch", res.def.GroupResource(), ri.name, err.Error(), 0, false)
-			}
-		case "application/merge-patch+json":
-			if patched, err = jsonpatch.MergePatch(orig, body); err != nil {
-				return nil, apierrors.NewBadRequest(fmt.Sprintf("invalid merge patch: %v", err))
-			}
-		default:
-			if patched, err = strategicpatch.StrategicMergePatch(orig, body, res.def.New()); err != nil {
-				return nil, apierrors.NewBadRequest(fmt.Sprintf("invalid strategic merge patch: %v", err))
-			}
+		patched, err := applyPatch(ct, orig, body, res.def.New(), res.def.GroupResource(), ri.name)
+		if err != nil {
+			return nil, err
 		}
 		obj, err := a.decodeObject(warnW, r, res, patched)
 		if err != nil {

@@ -8,13 +8,11 @@ import (
 	"reflect"
 	"strings"
 
-	jsonpatch "gopkg.in/evanphx/json-patch.v4"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/strategicpatch"
 
 	"kforge.dev/kforge/controlplane/apiserver/registry"
 )
@@ -105,24 +103,9 @@ func (a *API) serveScale(ctx context.Context, w http.ResponseWriter, r *http.Req
 			}
 		} else {
 			orig, _ := json.Marshal(cur)
-			var patched []byte
-			switch ct {
-			case "application/json-patch+json":
-				p, perr := jsonpatch.DecodePatch(body)
-				if perr != nil {
-					return nil, apierrors.NewBadRequest(fmt.Sprintf("invalid JSON patch: %v", perr))
-				}
-				patched, err = p.Apply(orig)
-			case "application/merge-patch+json":
-				patched, err = jsonpatch.MergePatch(orig, body)
-			case "application/strategic-merge-patch+json":
-				patched, err = strategicpatch.StrategicMergePatch(orig, body, &autoscalingv1.Scale{})
-			default:
-				return nil, apierrors.NewGenericServerResponse(http.StatusUnsupportedMediaType, "patch", res.def.GroupResource(), ri.name,
-					fmt.Sprintf("scale accepts JSON, merge and strategic merge patches, not %q", ct), 0, false)
-			}
+			patched, err := applyPatch(ct, orig, body, &autoscalingv1.Scale{}, res.def.GroupResource(), ri.name)
 			if err != nil {
-				return nil, apierrors.NewBadRequest(fmt.Sprintf("invalid patch: %v", err))
+				return nil, err
 			}
 			if err := json.Unmarshal(patched, want); err != nil {
 				return nil, apierrors.NewBadRequest(fmt.Sprintf("patched Scale is invalid: %v", err))
