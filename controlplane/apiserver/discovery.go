@@ -36,6 +36,10 @@ func (a *API) resourceList(gv groupVersion) *metav1.APIResourceList {
 			l.APIResources = append(l.APIResources, metav1.APIResource{Name: r.def.Plural + "/scale", Namespaced: r.def.Namespaced,
 				Group: "autoscaling", Version: "v1", Kind: "Scale", Verbs: subresourceVerbs})
 		}
+		for _, sub := range extraSubresources(r) {
+			l.APIResources = append(l.APIResources, metav1.APIResource{Name: r.def.Plural + "/" + sub.name, Namespaced: r.def.Namespaced,
+				Group: sub.gvk.Group, Version: sub.gvk.Version, Kind: sub.gvk.Kind, Verbs: sub.verbs})
+		}
 	}
 	return l
 }
@@ -92,6 +96,10 @@ func (a *API) aggregated(legacy bool) *apidiscoveryv2.APIGroupDiscoveryList {
 			if hasScale(r) {
 				rd.Subresources = append(rd.Subresources, apidiscoveryv2.APISubresourceDiscovery{Subresource: "scale",
 					ResponseKind: &metav1.GroupVersionKind{Group: "autoscaling", Version: "v1", Kind: "Scale"}, Verbs: subresourceVerbs})
+			}
+			for _, sub := range extraSubresources(r) {
+				rd.Subresources = append(rd.Subresources, apidiscoveryv2.APISubresourceDiscovery{Subresource: sub.name,
+					ResponseKind: &metav1.GroupVersionKind{Group: sub.gvk.Group, Version: sub.gvk.Version, Kind: sub.gvk.Kind}, Verbs: sub.verbs})
 			}
 			v.Resources = append(v.Resources, rd)
 		}
@@ -153,4 +161,24 @@ func (a *API) writeAggregated(w http.ResponseWriter, l *apidiscoveryv2.APIGroupD
 	b, _ := jsonMarshal(l)
 	w.WriteHeader(http.StatusOK)
 	w.Write(b)
+}
+
+// subresource is a subresource that acts on its parent (binding, eviction, approval).
+type subresource struct {
+	name  string
+	gvk   metav1.GroupVersionKind
+	verbs metav1.Verbs
+}
+
+func extraSubresources(r *resource) []subresource {
+	switch {
+	case r.def.Plural == "pods" && r.def.GVK.Group == "":
+		return []subresource{
+			{name: "binding", gvk: metav1.GroupVersionKind{Version: "v1", Kind: "Binding"}, verbs: metav1.Verbs{"create"}},
+			{name: "eviction", gvk: metav1.GroupVersionKind{Group: "policy", Version: "v1", Kind: "Eviction"}, verbs: metav1.Verbs{"create"}},
+		}
+	case r.def.Plural == "certificatesigningrequests":
+		return []subresource{{name: "approval", gvk: metav1.GroupVersionKind{Group: "certificates.k8s.io", Version: "v1", Kind: "CertificateSigningRequest"}, verbs: metav1.Verbs{"get", "patch", "update"}}}
+	}
+	return nil
 }

@@ -14,3 +14,15 @@ func fieldErrorRVRequired() field.ErrorList {
 func fieldErrorNegativeReplicas(n int32) field.ErrorList {
 	return field.ErrorList{field.Invalid(field.NewPath("spec", "replicas"), n, "must be greater than or equal to 0")}
 }
+
+func fieldErrorBindingTarget(kind string) field.ErrorList {
+	return field.ErrorList{field.NotSupported(field.NewPath("target", "kind"), kind, []string{"Node"})}
+}
+
+func fieldErrorBindingNode() field.ErrorList {
+	return field.ErrorList{field.Required(field.NewPath("target", "name"), "the node to bind to")}
+}
+
+func fieldErrorApprovedAndDenied() field.ErrorList {
+	return field.ErrorList{field.Invalid(field.NewPath("status", "conditions"), "Approved,Denied", "Approved and Denied conditions are mutually exclusive")}
+}

@@ -49,6 +49,30 @@ func (a *API) serveResource(w http.ResponseWriter, r *http.Request, ri requestIn
 			a.writeError(w, err)
 		}
 		return
+	case "binding", "eviction":
+		if res.def.Plural != "pods" || res.def.GVK.Group != "" || ri.name == "" || r.Method != http.MethodPost {
+			a.writeError(w, notFoundPath(r.URL.Path))
+			return
+		}
+		var err error
+		if ri.subresource == "binding" {
+			err = a.bind(r.Context(), w, r, res, ri.namespace, ri.name)
+		} else {
+			err = a.evict(r.Context(), w, r, res, ri.namespace, ri.name)
+		}
+		if err != nil {
+			a.writeError(w, err)
+		}
+		return
+	case "approval":
+		if res.def.Plural != "certificatesigningrequests" || ri.name == "" || r.Method != http.MethodPut {
+			a.writeError(w, notFoundPath(r.URL.Path))
+			return
+		}
+		if err := a.approve(r.Context(), w, r, res, ri.name); err != nil {
+			a.writeError(w, err)
+		}
+		return
 	case "status":
 		if !res.def.HasStatus {
 			a.writeError(w, notFoundPath(r.URL.Path))

@@ -300,10 +300,15 @@ func (s *Store) Update(ctx context.Context, namespace, name string, transform Tr
 		m.SetDeletionGracePeriodSeconds(cm.GetDeletionGracePeriodSeconds())
 		m.SetResourceVersion(cm.GetResourceVersion())
 		var errs field.ErrorList
-		if opts.Subresource == "status" && s.StatusStrategy != nil {
+		switch {
+		case opts.Subresource == "status" && s.StatusStrategy != nil:
 			s.StatusStrategy.PrepareForUpdate(ctx, obj, current)
 			errs = append(validateObjectMetaUpdate(m, cm), s.StatusStrategy.ValidateUpdate(ctx, obj, current)...)
-		} else {
+		case opts.Subresource != "":
+			// Subresources the apiserver implements itself (binding) write exactly what their
+			// transform computed.
+			errs = validateObjectMetaUpdate(m, cm)
+		default:
 			s.Strategy.PrepareForUpdate(ctx, obj, current)
 			errs = append(validateObjectMetaUpdate(m, cm), s.Strategy.ValidateUpdate(ctx, obj, current)...)
 			if s.Strategy.SpecChanged(obj, current) {
