@@ -305,3 +305,32 @@ spec:
 		})
 	}
 }
+
+func TestKubectlGetEveryResource(t *testing.T) {
+	bins := kubectlBinaries(t, "1.33")
+	s := apiservertest.Start(t, apiserver.APIOptions{})
+	k := kubectl{t: t, bin: bins["1.33"], kc: s.Kubeconfig(t, t.TempDir()), home: t.TempDir()}
+	k.run("create", "deployment", "web", "--image=nginx:1.25")
+	k.run("create", "job", "once", "--image=busybox:1.36")
+	k.run("create", "serviceaccount", "robot")
+	k.run("create", "role", "reader", "--verb=get", "--resource=pods")
+	k.run("create", "rolebinding", "read", "--role=reader", "--serviceaccount=default:robot")
+	k.run("create", "poddisruptionbudget", "web", "--selector=app=web", "--min-available=1")
+	for _, tc := range []struct{ resource, header, row string }{
+		{"jobs", `^NAME\s+STATUS\s+COMPLETIONS\s+DURATION\s+AGE$`, `^once\s+Running\s+0/1\s+`},
+		{"serviceaccounts", `^NAME\s+SECRETS\s+AGE$`, `^robot\s+0\s+`},
+		{"rolebindings", `^NAME\s+ROLE\s+AGE$`, `^read\s+Role/reader\s+`},
+		{"roles", `^NAME\s+CREATED AT$`, `^reader\s+\d{4}-`},
+		{"poddisruptionbudgets", `^NAME\s+MIN AVAILABLE\s+MAX UNAVAILABLE\s+ALLOWED DISRUPTIONS\s+AGE$`, `^web\s+1\s+N/A\s+0\s+`},
+		{"endpointslices", `^NAME\s+ADDRESSTYPE\s+PORTS\s+ENDPOINTS\s+AGE$`, `^kubernetes\s+IPv4\s+\d+\s+127.0.0.1\s+`},
+		{"endpoints", `^NAME\s+ENDPOINTS\s+AGE$`, `^kubernetes\s+127.0.0.1:\d+\s+`},
+		{"services", `^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE$`, `^kubernetes\s+ClusterIP\s+10.96.0.1\s+<none>\s+443/TCP\s+`},
+	} {
+		out := k.run("get", tc.resource)
+		expectLine(t, "get "+tc.resource, out, tc.header)
+		expectLine(t, "get "+tc.resource, out, tc.row)
+	}
+	for _, r := range []string{"replicasets", "daemonsets", "statefulsets", "events", "leases", "csr", "clusterroles", "clusterrolebindings", "limitranges", "resourcequotas", "nodes", "secrets"} {
+		k.run("get", r, "-A")
+	}
+}

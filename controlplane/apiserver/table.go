@@ -8,7 +8,13 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	certificatesv1 "k8s.io/api/certificates/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -114,6 +120,135 @@ func columnsFor(plural string) []column {
 			ageColumn(),
 			col("Selector", "string", 1, "The selector of the service.", func(o runtime.Object) any { return selectorString(o.(*corev1.Service).Spec.Selector) }),
 		}
+	case "replicasets":
+		return []column{nameColumn(),
+			col("Desired", "integer", 0, "Number of desired pods.", func(o runtime.Object) any { return int64(replicas(o.(*appsv1.ReplicaSet).Spec.Replicas)) }),
+			col("Current", "integer", 0, "Number of actual replicas.", func(o runtime.Object) any { return int64(o.(*appsv1.ReplicaSet).Status.Replicas) }),
+			col("Ready", "integer", 0, "Number of ready replicas.", func(o runtime.Object) any { return int64(o.(*appsv1.ReplicaSet).Status.ReadyReplicas) }),
+			ageColumn(),
+			col("Containers", "string", 1, "Names of each container in the template.", func(o runtime.Object) any {
+				return containerNames(o.(*appsv1.ReplicaSet).Spec.Template.Spec.Containers)
+			}),
+			col("Images", "string", 1, "Images referenced by each container in the template.", func(o runtime.Object) any {
+				return containerImages(o.(*appsv1.ReplicaSet).Spec.Template.Spec.Containers)
+			}),
+			col("Selector", "string", 1, "Label selector for pods.", func(o runtime.Object) any { return labelSelector(o.(*appsv1.ReplicaSet).Spec.Selector) }),
+		}
+	case "daemonsets":
+		return []column{nameColumn(),
+			col("Desired", "integer", 0, "Number of nodes that should run the daemon pod.", func(o runtime.Object) any { return int64(o.(*appsv1.DaemonSet).Status.DesiredNumberScheduled) }),
+			col("Current", "integer", 0, "Number of nodes running at least one daemon pod.", func(o runtime.Object) any { return int64(o.(*appsv1.DaemonSet).Status.CurrentNumberScheduled) }),
+			col("Ready", "integer", 0, "Number of nodes whose daemon pod is ready.", func(o runtime.Object) any { return int64(o.(*appsv1.DaemonSet).Status.NumberReady) }),
+			col("Up-to-date", "integer", 0, "Number of nodes running the updated daemon pod.", func(o runtime.Object) any { return int64(o.(*appsv1.DaemonSet).Status.UpdatedNumberScheduled) }),
+			col("Available", "integer", 0, "Number of nodes whose daemon pod is available.", func(o runtime.Object) any { return int64(o.(*appsv1.DaemonSet).Status.NumberAvailable) }),
+			col("Node Selector", "string", 0, "The node selector of the daemon pods.", func(o runtime.Object) any {
+				return selectorString(o.(*appsv1.DaemonSet).Spec.Template.Spec.NodeSelector)
+			}),
+			ageColumn(),
+		}
+	case "statefulsets":
+		return []column{nameColumn(),
+			col("Ready", "string", 0, "Number of the pod with ready state.", func(o runtime.Object) any {
+				s := o.(*appsv1.StatefulSet)
+				return fmt.Sprintf("%d/%d", s.Status.ReadyReplicas, replicas(s.Spec.Replicas))
+			}), ageColumn()}
+	case "jobs":
+		return []column{nameColumn(),
+			col("Status", "string", 0, "Status of the job.", func(o runtime.Object) any { return jobStatus(o.(*batchv1.Job)) }),
+			col("Completions", "string", 0, "The completed and desired completions.", func(o runtime.Object) any {
+				j := o.(*batchv1.Job)
+				return fmt.Sprintf("%d/%d", j.Status.Succeeded, replicas(j.Spec.Completions))
+			}),
+			col("Duration", "string", 0, "Time required to complete the job.", func(o runtime.Object) any {
+				j := o.(*batchv1.Job)
+				switch {
+				case j.Status.StartTime == nil:
+					return ""
+				case j.Status.CompletionTime == nil:
+					return duration.HumanDuration(time.Since(j.Status.StartTime.Time))
+				}
+				return duration.HumanDuration(j.Status.CompletionTime.Sub(j.Status.StartTime.Time))
+			}),
+			ageColumn()}
+	case "serviceaccounts":
+		return []column{nameColumn(),
+			col("Secrets", "integer", 0, "Number of secrets of the service account.", func(o runtime.Object) any { return int64(len(o.(*corev1.ServiceAccount).Secrets)) }),
+			ageColumn()}
+	case "events":
+		return []column{
+			col("Last Seen", "string", 0, "Time since the event was last seen.", func(o runtime.Object) any { return eventLastSeen(o.(*corev1.Event)) }),
+			col("Type", "string", 0, "Type of the event (Normal or Warning).", func(o runtime.Object) any { return o.(*corev1.Event).Type }),
+			col("Reason", "string", 0, "Why the event happened.", func(o runtime.Object) any { return o.(*corev1.Event).Reason }),
+			col("Object", "string", 0, "The object the event is about.", func(o runtime.Object) any {
+				io := o.(*corev1.Event).InvolvedObject
+				return strings.ToLower(io.Kind) + "/" + io.Name
+			}),
+			col("Message", "string", 0, "A human-readable description of the event.", func(o runtime.Object) any { return strings.TrimSpace(o.(*corev1.Event).Message) }),
+		}
+	case "endpointslices":
+		return []column{nameColumn(),
+			col("AddressType", "string", 0, "Type of the addresses.", func(o runtime.Object) any { return string(o.(*discoveryv1.EndpointSlice).AddressType) }),
+			col("Ports", "string", 0, "The ports of the slice.", func(o runtime.Object) any {
+				var ps []string
+				for _, p := range o.(*discoveryv1.EndpointSlice).Ports {
+					if p.Port != nil {
+						ps = append(ps, fmt.Sprint(*p.Port))
+					}
+				}
+				return none(strings.Join(ps, ","))
+			}),
+			col("Endpoints", "string", 0, "The addresses of the slice.", func(o runtime.Object) any {
+				var as []string
+				for _, e := range o.(*discoveryv1.EndpointSlice).Endpoints {
+					as = append(as, e.Addresses...)
+				}
+				return none(strings.Join(as, ","))
+			}),
+			ageColumn()}
+	case "leases":
+		return []column{nameColumn(),
+			col("Holder", "string", 0, "The holder of the lease.", func(o runtime.Object) any {
+				if h := o.(*coordinationv1.Lease).Spec.HolderIdentity; h != nil {
+					return *h
+				}
+				return ""
+			}), ageColumn()}
+	case "certificatesigningrequests":
+		return []column{nameColumn(), ageColumn(),
+			col("SignerName", "string", 0, "The signer of the request.", func(o runtime.Object) any { return o.(*certificatesv1.CertificateSigningRequest).Spec.SignerName }),
+			col("Requestor", "string", 0, "The user who made the request.", func(o runtime.Object) any { return o.(*certificatesv1.CertificateSigningRequest).Spec.Username }),
+			col("Condition", "string", 0, "The state of the request.", func(o runtime.Object) any { return csrCondition(o.(*certificatesv1.CertificateSigningRequest)) }),
+		}
+	case "poddisruptionbudgets":
+		return []column{nameColumn(),
+			col("Min Available", "string", 0, "The minimum number of pods that must be available.", func(o runtime.Object) any {
+				if v := o.(*policyv1.PodDisruptionBudget).Spec.MinAvailable; v != nil {
+					return v.String()
+				}
+				return "N/A"
+			}),
+			col("Max Unavailable", "string", 0, "The maximum number of pods that may be unavailable.", func(o runtime.Object) any {
+				if v := o.(*policyv1.PodDisruptionBudget).Spec.MaxUnavailable; v != nil {
+					return v.String()
+				}
+				return "N/A"
+			}),
+			col("Allowed Disruptions", "integer", 0, "How many pods may be disrupted now.", func(o runtime.Object) any { return int64(o.(*policyv1.PodDisruptionBudget).Status.DisruptionsAllowed) }),
+			ageColumn()}
+	case "rolebindings", "clusterrolebindings":
+		return []column{nameColumn(),
+			col("Role", "string", 0, "The role the binding grants.", func(o runtime.Object) any {
+				if rb, ok := o.(*rbacv1.RoleBinding); ok {
+					return rb.RoleRef.Kind + "/" + rb.RoleRef.Name
+				}
+				rr := o.(*rbacv1.ClusterRoleBinding).RoleRef
+				return rr.Kind + "/" + rr.Name
+			}), ageColumn()}
+	case "roles", "clusterroles", "limitranges":
+		return []column{nameColumn(), col("Created At", "date", 0, "When the object was created.", func(o runtime.Object) any {
+			m, _ := meta.Accessor(o)
+			return m.GetCreationTimestamp().UTC().Format(time.RFC3339)
+		})}
 	case "endpoints":
 		return []column{nameColumn(),
 			col("Endpoints", "string", 0, "Endpoints of the service.", func(o runtime.Object) any {
@@ -154,6 +289,56 @@ func columnsFor(plural string) []column {
 		}
 	}
 	return []column{nameColumn(), ageColumn()}
+}
+
+func labelSelector(sel *metav1.LabelSelector) string {
+	s, err := metav1.LabelSelectorAsSelector(sel)
+	if err != nil {
+		return "<invalid>"
+	}
+	return s.String()
+}
+
+func jobStatus(j *batchv1.Job) string {
+	for _, c := range j.Status.Conditions {
+		if c.Status != corev1.ConditionTrue {
+			continue
+		}
+		switch c.Type {
+		case batchv1.JobComplete:
+			return "Complete"
+		case batchv1.JobFailed:
+			return "Failed"
+		case batchv1.JobSuspended:
+			return "Suspended"
+		}
+	}
+	return "Running"
+}
+
+func eventLastSeen(e *corev1.Event) string {
+	t := e.LastTimestamp
+	if t.IsZero() {
+		t = metav1.NewTime(e.EventTime.Time)
+	}
+	if t.IsZero() {
+		t = e.CreationTimestamp
+	}
+	return age(t)
+}
+
+func csrCondition(c *certificatesv1.CertificateSigningRequest) string {
+	var conds []string
+	for _, cond := range c.Status.Conditions {
+		conds = append(conds, string(cond.Type))
+	}
+	if len(conds) == 0 {
+		return "Pending"
+	}
+	if len(c.Status.Certificate) > 0 {
+		conds = append(conds, "Issued")
+	}
+	return strings.Join(conds, ",")
 }
 
 func none(s string) string {
