@@ -25,6 +25,22 @@ func Open(ref Ref) (*State, error) {
 	return st, err
 }
 
+// openMachine is the start of every operation on one machine: root, the lab's state, the machine.
+func openMachine(ref Ref, machine string) (*State, *MachineState, error) {
+	if err := requireRoot(); err != nil {
+		return nil, nil, err
+	}
+	st, err := Open(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := st.machineByName(machine)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, m, nil
+}
+
 // MachineStatus is what Status reports for one machine.
 type MachineStatus struct {
 	Name    string
@@ -76,14 +92,7 @@ func WriteStatus(w io.Writer, st *State, ms []MachineStatus) {
 // Kill powers a machine off hard: its systemd-nspawn process and every process of the machine get
 // SIGKILL, and its network link goes down as a powered-off NIC would. Its disks are kept.
 func Kill(ctx context.Context, ref Ref, machine string) error {
-	if err := requireRoot(); err != nil {
-		return err
-	}
-	st, err := Open(ref)
-	if err != nil {
-		return err
-	}
-	m, err := st.machineByName(machine)
+	st, m, err := openMachine(ref, machine)
 	if err != nil {
 		return err
 	}
@@ -124,14 +133,7 @@ type StartConfig struct {
 // Start boots a stopped machine again, with the root and disks it had, and waits until it
 // answers SSH.
 func Start(ctx context.Context, cfg StartConfig) error {
-	if err := requireRoot(); err != nil {
-		return err
-	}
-	st, err := Open(cfg.Ref)
-	if err != nil {
-		return err
-	}
-	m, err := st.machineByName(cfg.Machine)
+	st, m, err := openMachine(cfg.Ref, cfg.Machine)
 	if err != nil {
 		return err
 	}
@@ -172,14 +174,7 @@ func Heal(ctx context.Context, ref Ref, machine string) error {
 }
 
 func setSwitchLink(ctx context.Context, ref Ref, machine string, up bool) error {
-	if err := requireRoot(); err != nil {
-		return err
-	}
-	st, err := Open(ref)
-	if err != nil {
-		return err
-	}
-	m, err := st.machineByName(machine)
+	st, m, err := openMachine(ref, machine)
 	if err != nil {
 		return err
 	}
@@ -224,14 +219,7 @@ func sshOptions(st *State) []string {
 // SSH runs ssh to a machine from the lab's bastion namespace; with no command it is interactive.
 // A remote command's non-zero exit status is returned as an *ExitError.
 func SSH(ctx context.Context, ref Ref, machine string, command []string, stdio IO) error {
-	if err := requireRoot(); err != nil {
-		return err
-	}
-	st, err := Open(ref)
-	if err != nil {
-		return err
-	}
-	m, err := st.machineByName(machine)
+	st, m, err := openMachine(ref, machine)
 	if err != nil {
 		return err
 	}

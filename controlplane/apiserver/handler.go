@@ -225,6 +225,15 @@ func readBody(r *http.Request) ([]byte, error) {
 	return body, nil
 }
 
+// readWrite reads what every write request carries: the dryRun parameter and the body.
+func readWrite(r *http.Request) (dryRun bool, body []byte, err error) {
+	if dryRun, err = isDryRun(r.URL.Query()); err != nil {
+		return false, nil, err
+	}
+	body, err = readBody(r)
+	return dryRun, body, err
+}
+
 // decodeObject decodes a body into the resource's type, honouring fieldValidation
 // (Strict: unknown fields are an error; Warn, the default: a Warning header; Ignore).
 func (a *API) decodeObject(w http.ResponseWriter, r *http.Request, res *resource, body []byte) (runtime.Object, error) {
@@ -279,11 +288,7 @@ func (a *API) create(ctx context.Context, w http.ResponseWriter, r *http.Request
 	if ri.subresource != "" {
 		return apierrors.NewMethodNotSupported(res.def.GroupResource(), "create")
 	}
-	dryRun, err := isDryRun(r.URL.Query())
-	if err != nil {
-		return err
-	}
-	body, err := readBody(r)
+	dryRun, body, err := readWrite(r)
 	if err != nil {
 		return err
 	}
@@ -313,11 +318,7 @@ func (a *API) create(ctx context.Context, w http.ResponseWriter, r *http.Request
 }
 
 func (a *API) update(ctx context.Context, w http.ResponseWriter, r *http.Request, res *resource, ri requestInfo) error {
-	dryRun, err := isDryRun(r.URL.Query())
-	if err != nil {
-		return err
-	}
-	body, err := readBody(r)
+	dryRun, body, err := readWrite(r)
 	if err != nil {
 		return err
 	}
@@ -344,11 +345,7 @@ func (a *API) update(ctx context.Context, w http.ResponseWriter, r *http.Request
 }
 
 func (a *API) patch(ctx context.Context, w http.ResponseWriter, r *http.Request, res *resource, ri requestInfo) error {
-	dryRun, err := isDryRun(r.URL.Query())
-	if err != nil {
-		return err
-	}
-	body, err := readBody(r)
+	dryRun, body, err := readWrite(r)
 	if err != nil {
 		return err
 	}

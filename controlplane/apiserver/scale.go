@@ -76,11 +76,7 @@ func (a *API) serveScale(ctx context.Context, w http.ResponseWriter, r *http.Req
 	default:
 		return apierrors.NewMethodNotSupported(res.def.GroupResource(), strings.ToLower(r.Method))
 	}
-	dryRun, err := isDryRun(r.URL.Query())
-	if err != nil {
-		return err
-	}
-	body, err := readBody(r)
+	dryRun, body, err := readWrite(r)
 	if err != nil {
 		return err
 	}
