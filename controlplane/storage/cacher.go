@@ -139,7 +139,7 @@ func (c *Cacher) listAndWatch(ctx context.Context) error {
 	items := make(map[string]*cached, len(resp.Kvs))
 	for _, kv := range resp.Kvs {
 		obj := c.store.newFunc()
-		if err := c.store.decode(kv.Value, kv.ModRevision, obj); err != nil {
+		if err := c.store.decodeStored(ctx, string(kv.Key), kv.Value, kv.ModRevision, obj); err != nil {
 			return err
 		}
 		l, f, err := c.cfg.GetAttrs(obj)

@@ -124,7 +124,7 @@ func (s *Store) List(ctx context.Context, keyPrefix string, opts ListOptions, li
 		}
 		for _, kv := range resp.Kvs {
 			obj := s.newFunc()
-			if err := s.decode(kv.Value, kv.ModRevision, obj); err != nil {
+			if err := s.decodeStored(ctx, string(kv.Key), kv.Value, kv.ModRevision, obj); err != nil {
 				return err
 			}
 			ok, err := opts.Predicate.Matches(obj)

@@ -32,6 +32,15 @@ type Store struct {
 	resource    schema.GroupResource
 	newFunc     func() runtime.Object
 	newListFunc func() runtime.Object
+	transformer Transformer
+}
+
+// Transformer changes values on their way to and from etcd: encryption at rest. The etcd key
+// is the authenticated context, so a value cannot be moved to another key. stale reports a
+// value that should be rewritten (encrypted with an old key or not at all).
+type Transformer interface {
+	TransformToStorage(ctx context.Context, data []byte, dataCtx []byte) ([]byte, error)
+	TransformFromStorage(ctx context.Context, data []byte, dataCtx []byte) (out []byte, stale bool, err error)
 }
 
 // Config describes one resource's storage.
@@ -47,12 +56,14 @@ type Config struct {
 	// NewFunc and NewListFunc make empty objects and lists of the resource's type.
 	NewFunc     func() runtime.Object
 	NewListFunc func() runtime.Object
+	// Transformer, when set, encrypts values at rest.
+	Transformer Transformer
 }
 
 // NewStore returns the etcd store for one resource.
 func NewStore(c Config) *Store {
 	return &Store{client: c.Client, codec: c.Codec, prefix: strings.TrimSuffix(c.Prefix, "/"), resource: c.Resource,
-		newFunc: c.NewFunc, newListFunc: c.NewListFunc}
+		newFunc: c.NewFunc, newListFunc: c.NewListFunc, transformer: c.Transformer}
 }
 
 // Key is where an object lives: <prefix>/<namespace>/<name>, or <prefix>/<name> when
@@ -115,6 +126,39 @@ func (s *Store) encode(obj runtime.Object) ([]byte, error) {
 	return []byte(b.String()), nil
 }
 
+// seal turns an encoded object into the value stored at key.
+func (s *Store) seal(ctx context.Context, key string, plain []byte) ([]byte, error) {
+	if s.transformer == nil {
+		return plain, nil
+	}
+	out, err := s.transformer.TransformToStorage(ctx, plain, []byte(key))
+	if err != nil {
+		return nil, fmt.Errorf("encrypt %s: %w", key, err)
+	}
+	return out, nil
+}
+
+// open turns the value stored at key back into the encoded object.
+func (s *Store) open(ctx context.Context, key string, stored []byte) (plain []byte, stale bool, err error) {
+	if s.transformer == nil {
+		return stored, false, nil
+	}
+	plain, stale, err = s.transformer.TransformFromStorage(ctx, stored, []byte(key))
+	if err != nil {
+		return nil, false, apierrors.NewInternalError(fmt.Errorf("decrypt %s: %w", key, err))
+	}
+	return plain, stale, nil
+}
+
+// decodeStored fills into from the value stored at key.
+func (s *Store) decodeStored(ctx context.Context, key string, stored []byte, rev int64, into runtime.Object) error {
+	plain, _, err := s.open(ctx, key, stored)
+	if err != nil {
+		return err
+	}
+	return s.decode(plain, rev, into)
+}
+
 // decode fills into from data and sets its resourceVersion to rev.
 func (s *Store) decode(data []byte, rev int64, into runtime.Object) error {
 	if _, _, err := s.codec.Decode(data, nil, into); err != nil {
@@ -141,9 +185,13 @@ func (s *Store) Create(ctx context.Context, key string, obj, out runtime.Object)
 	if err != nil {
 		return err
 	}
+	sealed, err := s.seal(ctx, key, data)
+	if err != nil {
+		return err
+	}
 	resp, err := s.client.Txn(ctx).
 		If(clientv3.Compare(clientv3.ModRevision(key), "=", 0)).
-		Then(clientv3.OpPut(key, string(data))).
+		Then(clientv3.OpPut(key, string(sealed))).
 		Commit()
 	if err != nil {
 		return s.etcdError(err)
@@ -170,7 +218,7 @@ func (s *Store) Get(ctx context.Context, key string, ignoreNotFound bool, out ru
 		}
 		return apierrors.NewNotFound(s.resource, path.Base(key))
 	}
-	return s.decode(resp.Kvs[0].Value, resp.Kvs[0].ModRevision, out)
+	return s.decodeStored(ctx, key, resp.Kvs[0].Value, resp.Kvs[0].ModRevision, out)
 }
 
 // UpdateFunc computes the new object from the current one; returning an error aborts.
@@ -183,6 +231,8 @@ func (s *Store) GuaranteedUpdate(ctx context.Context, key string, out runtime.Ob
 	for {
 		current := s.newFunc()
 		var modRev int64
+		var plain []byte
+		stale := false
 		resp, err := s.client.Get(ctx, key)
 		if err != nil {
 			return s.etcdError(err)
@@ -193,7 +243,10 @@ func (s *Store) GuaranteedUpdate(ctx context.Context, key string, out runtime.Ob
 			}
 		} else {
 			modRev = resp.Kvs[0].ModRevision
-			if err := s.decode(resp.Kvs[0].Value, modRev, current); err != nil {
+			if plain, stale, err = s.open(ctx, key, resp.Kvs[0].Value); err != nil {
+				return err
+			}
+			if err := s.decode(plain, modRev, current); err != nil {
 				return err
 			}
 			if err := pre.check(s.resource, key, current); err != nil {
@@ -208,13 +261,18 @@ func (s *Store) GuaranteedUpdate(ctx context.Context, key string, out runtime.Ob
 		if err != nil {
 			return err
 		}
-		if modRev != 0 && string(data) == string(resp.Kvs[0].Value) {
-			// Nothing changed: no write, no new resourceVersion, no watch event.
+		if modRev != 0 && !stale && string(data) == string(plain) {
+			// Nothing changed: no write, no new resourceVersion, no watch event. A value
+			// under an old encryption key is rewritten even then, which is how keys rotate.
 			return s.decode(data, modRev, out)
+		}
+		sealed, err := s.seal(ctx, key, data)
+		if err != nil {
+			return err
 		}
 		txn, err := s.client.Txn(ctx).
 			If(clientv3.Compare(clientv3.ModRevision(key), "=", modRev)).
-			Then(clientv3.OpPut(key, string(data))).
+			Then(clientv3.OpPut(key, string(sealed))).
 			Commit()
 		if err != nil {
 			return s.etcdError(err)
@@ -239,7 +297,7 @@ func (s *Store) Delete(ctx context.Context, key string, out runtime.Object, pre 
 		}
 		kv := resp.Kvs[0]
 		current := s.newFunc()
-		if err := s.decode(kv.Value, kv.ModRevision, current); err != nil {
+		if err := s.decodeStored(ctx, key, kv.Value, kv.ModRevision, current); err != nil {
 			return err
 		}
 		if err := pre.check(s.resource, key, current); err != nil {
@@ -261,7 +319,7 @@ func (s *Store) Delete(ctx context.Context, key string, out runtime.Object, pre 
 			continue
 		}
 		if out != nil {
-			if err := s.decode(kv.Value, txn.Header.Revision, out); err != nil {
+			if err := s.decodeStored(ctx, key, kv.Value, txn.Header.Revision, out); err != nil {
 				return err
 			}
 		}

@@ -65,7 +65,7 @@ func (s *Store) decodeEvent(r rawEvent, getAttrs AttrFunc) (*decoded, error) {
 	if r.prevValue != nil {
 		d.prev = s.newFunc()
 		// The previous object carries its own, older resourceVersion.
-		if err := s.decode(r.prevValue, r.rev, d.prev); err != nil {
+		if err := s.decodeStored(context.Background(), r.key, r.prevValue, r.rev, d.prev); err != nil {
 			return nil, err
 		}
 		l, f, err := getAttrs(d.prev)
@@ -92,7 +92,7 @@ func (s *Store) decodeEvent(r rawEvent, getAttrs AttrFunc) (*decoded, error) {
 			d.typ = watch.Added
 		}
 		d.obj = s.newFunc()
-		if err := s.decode(r.value, r.rev, d.obj); err != nil {
+		if err := s.decodeStored(context.Background(), r.key, r.value, r.rev, d.obj); err != nil {
 			return nil, err
 		}
 		l, f, err := getAttrs(d.obj)
