@@ -16,9 +16,11 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"kforge.dev/kforge/controlplane/apiserver/allocator"
+	"kforge.dev/kforge/controlplane/apiserver/audit"
 	"kforge.dev/kforge/controlplane/apiserver/registry"
 	"kforge.dev/kforge/controlplane/apiserver/resources"
 	"kforge.dev/kforge/controlplane/storage"
+	"kforge.dev/kforge/controlplane/storage/encryption"
 )
 
 // resource is one served resource: its definition and its registry store.
@@ -38,7 +40,17 @@ type API struct {
 	namespace *resource
 	fieldsErr error
 	services  *serviceHooks
+	security  *Security
+	audit     *audit.Logger
 }
+
+// SetAudit logs every later request to l (nil turns the audit log off). Call it before
+// Handler.
+func (a *API) SetAudit(l *audit.Logger) { a.audit = l }
+
+// SetSecurity turns on authentication, authorization and admission for every later request.
+// It is separate from NewAPI because the security layers read objects through the API.
+func (a *API) SetSecurity(s *Security) { a.security = s }
 
 type groupVersion struct {
 	gv        schema.GroupVersion
@@ -56,6 +68,8 @@ type APIOptions struct {
 	ServiceClusterIPRange string
 	// NodePortBase and NodePortSize are the NodePort range (default 30000-32767).
 	NodePortBase, NodePortSize int
+	// Encryption encrypts the resources it names at rest (--encryption-provider-config).
+	Encryption *encryption.Config
 }
 
 // NewAPI builds the registry of every resource on client.
@@ -64,8 +78,16 @@ func NewAPI(client *clientv3.Client, opts APIOptions) (*API, error) {
 	codec := storage.NewJSONCodec(scheme.Scheme)
 	gvIndex := map[schema.GroupVersion]int{}
 	for _, def := range resources.All() {
+		if def.CreateOnly {
+			a.addResource(gvIndex, &resource{def: def})
+			continue
+		}
+		var transformer storage.Transformer
+		if opts.Encryption != nil {
+			transformer = opts.Encryption.TransformerFor(def.GVK.Group, def.Plural)
+		}
 		st := storage.NewStore(storage.Config{Client: client, Codec: codec, Prefix: def.StoragePrefix(), Resource: def.GroupResource(),
-			NewFunc: def.New, NewListFunc: def.NewList})
+			NewFunc: def.New, NewListFunc: def.NewList, Transformer: transformer})
 		cacher := storage.NewCacher(storage.CacherConfig{Store: st, GetAttrs: def.GetAttrs, Capacity: opts.WatchCacheCapacity, BookmarkInterval: opts.BookmarkInterval})
 		var status registry.StatusStrategy
 		if def.HasStatus {
@@ -76,16 +98,8 @@ func NewAPI(client *clientv3.Client, opts APIOptions) (*API, error) {
 			NewFunc: def.New, NewListFunc: def.NewList, Strategy: def.Strategy, StatusStrategy: status,
 			NameValidator: def.NameValidator, Storage: st, Cache: cacher, GetAttrs: def.GetAttrs,
 		}}
-		a.byGVR[def.GroupVersionResource()] = r
 		a.cachers = append(a.cachers, cacher)
-		gv := def.GVK.GroupVersion()
-		i, ok := gvIndex[gv]
-		if !ok {
-			i = len(a.groups)
-			gvIndex[gv] = i
-			a.groups = append(a.groups, groupVersion{gv: gv})
-		}
-		a.groups[i].resources = append(a.groups[i].resources, r)
+		a.addResource(gvIndex, r)
 		if def.Plural == "namespaces" && def.GVK.Group == "" {
 			a.namespace = r
 		}
@@ -110,6 +124,19 @@ func NewAPI(client *clientv3.Client, opts APIOptions) (*API, error) {
 	a.services = &serviceHooks{ips: ips, ports: allocator.NewPortRange(client, opts.NodePortBase, opts.NodePortSize)}
 	a.resourceFor(corev1.SchemeGroupVersion.WithResource("services")).store.Hooks = a.services
 	return a, nil
+}
+
+// addResource serves r, in its group/version's discovery list.
+func (a *API) addResource(gvIndex map[schema.GroupVersion]int, r *resource) {
+	a.byGVR[r.def.GroupVersionResource()] = r
+	gv := r.def.GVK.GroupVersion()
+	i, ok := gvIndex[gv]
+	if !ok {
+		i = len(a.groups)
+		gvIndex[gv] = i
+		a.groups = append(a.groups, groupVersion{gv: gv})
+	}
+	a.groups[i].resources = append(a.groups[i].resources, r)
 }
 
 // servedKinds lists every served kind.

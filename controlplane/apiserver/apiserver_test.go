@@ -50,6 +50,8 @@ func minimal(d resources.Definition, name string) *unstructured.Unstructured {
 		u.Object["spec"] = map[string]any{"request": "", "signerName": "kubernetes.io/kube-apiserver-client"}
 	case "RoleBinding", "ClusterRoleBinding":
 		u.Object["roleRef"] = map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"}
+	case "PriorityClass":
+		u.Object["value"] = int64(100)
 	case "Event":
 		u.Object["involvedObject"] = map[string]any{"kind": "Pod", "name": "x", "namespace": "default"}
 	}
@@ -64,6 +66,9 @@ func TestCRUDOnEveryResource(t *testing.T) {
 	}
 	ctx := context.Background()
 	for _, d := range resources.All() {
+		if d.CreateOnly {
+			continue
+		}
 		t.Run(d.Plural, func(t *testing.T) {
 			var ri dynamic.ResourceInterface = dc.Resource(d.GroupVersionResource())
 			if d.Namespaced {

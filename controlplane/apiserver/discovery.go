@@ -20,7 +20,15 @@ var (
 
 func apiResource(d resources.Definition) metav1.APIResource {
 	return metav1.APIResource{Name: d.Plural, SingularName: d.Singular, Namespaced: d.Namespaced, Kind: d.GVK.Kind,
-		Verbs: resourceVerbs, ShortNames: d.ShortNames, Categories: d.Categories}
+		Verbs: verbsOf(d), ShortNames: d.ShortNames, Categories: d.Categories}
+}
+
+// verbsOf is what discovery lists for a resource: reviews can only be created.
+func verbsOf(d resources.Definition) metav1.Verbs {
+	if d.CreateOnly {
+		return metav1.Verbs{"create"}
+	}
+	return resourceVerbs
 }
 
 // resourceList is /api/v1 or /apis/<group>/<version>.
@@ -88,7 +96,7 @@ func (a *API) aggregated(legacy bool) *apidiscoveryv2.APIGroupDiscoveryList {
 			}
 			rd := apidiscoveryv2.APIResourceDiscovery{Resource: r.def.Plural, SingularResource: r.def.Singular, Scope: scope,
 				ResponseKind: &metav1.GroupVersionKind{Group: r.def.GVK.Group, Version: r.def.GVK.Version, Kind: r.def.GVK.Kind},
-				Verbs:        resourceVerbs, ShortNames: r.def.ShortNames, Categories: r.def.Categories}
+				Verbs:        verbsOf(r.def), ShortNames: r.def.ShortNames, Categories: r.def.Categories}
 			if r.def.HasStatus {
 				rd.Subresources = append(rd.Subresources, apidiscoveryv2.APISubresourceDiscovery{Subresource: "status",
 					ResponseKind: rd.ResponseKind, Verbs: subresourceVerbs})
@@ -177,6 +185,8 @@ func extraSubresources(r *resource) []subresource {
 			{name: "binding", gvk: metav1.GroupVersionKind{Version: "v1", Kind: "Binding"}, verbs: metav1.Verbs{"create"}},
 			{name: "eviction", gvk: metav1.GroupVersionKind{Group: "policy", Version: "v1", Kind: "Eviction"}, verbs: metav1.Verbs{"create"}},
 		}
+	case r.def.Plural == "serviceaccounts" && r.def.GVK.Group == "":
+		return []subresource{{name: "token", gvk: metav1.GroupVersionKind{Group: "authentication.k8s.io", Version: "v1", Kind: "TokenRequest"}, verbs: metav1.Verbs{"create"}}}
 	case r.def.Plural == "certificatesigningrequests":
 		return []subresource{{name: "approval", gvk: metav1.GroupVersionKind{Group: "certificates.k8s.io", Version: "v1", Kind: "CertificateSigningRequest"}, verbs: metav1.Verbs{"get", "patch", "update"}}}
 	}

@@ -33,6 +33,9 @@ func (a *API) newFieldManagers() error {
 		return fmt.Errorf("server-side apply type information: %w", err)
 	}
 	for _, r := range a.byGVR {
+		if r.def.CreateOnly {
+			continue
+		}
 		gvk := r.def.GVK
 		main, err := managedfields.NewDefaultFieldManager(tc, a.scheme, a.scheme, a.scheme, gvk, gvk.GroupVersion(), "", nil)
 		if err != nil {

@@ -38,6 +38,16 @@ func (a *API) serveResource(w http.ResponseWriter, r *http.Request, ri requestIn
 		a.writeError(w, notFoundPath(r.URL.Path))
 		return
 	}
+	if res.def.CreateOnly {
+		if r.Method != http.MethodPost || ri.name != "" || ri.subresource != "" {
+			a.writeError(w, apierrors.NewMethodNotSupported(res.def.GroupResource(), strings.ToLower(r.Method)))
+			return
+		}
+		if err := a.review(r.Context(), w, r, res, ri); err != nil {
+			a.writeError(w, err)
+		}
+		return
+	}
 	switch ri.subresource {
 	case "":
 	case "scale":
@@ -61,6 +71,15 @@ func (a *API) serveResource(w http.ResponseWriter, r *http.Request, ri requestIn
 			err = a.evict(r.Context(), w, r, res, ri.namespace, ri.name)
 		}
 		if err != nil {
+			a.writeError(w, err)
+		}
+		return
+	case "token":
+		if res.def.Plural != "serviceaccounts" || res.def.GVK.Group != "" || ri.name == "" || r.Method != http.MethodPost {
+			a.writeError(w, notFoundPath(r.URL.Path))
+			return
+		}
+		if err := a.requestToken(r.Context(), w, r, ri.namespace, ri.name); err != nil {
 			a.writeError(w, err)
 		}
 		return
@@ -309,7 +328,7 @@ func (a *API) create(ctx context.Context, w http.ResponseWriter, r *http.Request
 		}
 	}
 	obj = res.trackUpdate(r, "", nil, obj)
-	out, err := res.store.Create(ctx, ri.namespace, obj, registry.CreateOptions{DryRun: dryRun})
+	out, err := res.store.Create(ctx, ri.namespace, obj, registry.CreateOptions{DryRun: dryRun, Admission: a.admission(r, res, ri, dryRun)})
 	if err != nil {
 		return err
 	}
@@ -332,7 +351,7 @@ func (a *API) update(ctx context.Context, w http.ResponseWriter, r *http.Request
 	}
 	out, created, err := res.store.Update(ctx, ri.namespace, ri.name, func(_ context.Context, current runtime.Object) (runtime.Object, error) {
 		return res.trackUpdate(r, ri.subresource, current, obj.DeepCopyObject()), nil
-	}, registry.UpdateOptions{DryRun: dryRun, Subresource: ri.subresource})
+	}, registry.UpdateOptions{DryRun: dryRun, Subresource: ri.subresource, Admission: a.admission(r, res, ri, dryRun)})
 	if err != nil {
 		return err
 	}
@@ -388,7 +407,7 @@ func (a *API) patch(ctx context.Context, w http.ResponseWriter, r *http.Request,
 		}
 		// A patch applies to what it read; a resourceVersion in the patch is a precondition.
 		return res.trackUpdate(r, ri.subresource, current, obj), nil
-	}, registry.UpdateOptions{DryRun: dryRun, Subresource: ri.subresource, AllowCreate: apply})
+	}, registry.UpdateOptions{DryRun: dryRun, Subresource: ri.subresource, AllowCreate: apply, Admission: a.admission(r, res, ri, dryRun)})
 	if err != nil {
 		return err
 	}
@@ -456,12 +475,16 @@ func (a *API) delete(ctx context.Context, w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return err
 	}
+	opts.Admission = a.admission(r, res, ri, opts.DryRun)
 	if res == a.namespace {
 		return a.deleteNamespace(ctx, w, r, ri.name, opts)
 	}
 	out, gone, err := res.store.Delete(ctx, ri.namespace, ri.name, opts)
 	if err != nil {
 		return err
+	}
+	if gone {
+		a.released(ctx, opts.Admission, out)
 	}
 	code := http.StatusOK
 	if !gone {
@@ -479,13 +502,20 @@ func (a *API) deleteNamespace(ctx context.Context, w http.ResponseWriter, r *htt
 			return apierrors.NewForbidden(a.namespace.def.GroupResource(), name, fmt.Errorf("this namespace may not be deleted"))
 		}
 	}
-	if _, err := a.namespace.store.Get(ctx, "", name, ""); err != nil {
+	current, err := a.namespace.store.Get(ctx, "", name, "")
+	if err != nil {
 		return err
+	}
+	if opts.Admission != nil {
+		if err := opts.Admission.Validate(ctx, registry.OpDelete, nil, current); err != nil {
+			return err
+		}
+		opts.Admission = nil // checked once, before the namespace is emptied
 	}
 	if !opts.DryRun {
 		for _, g := range a.groups {
 			for _, res := range g.resources {
-				if !res.def.Namespaced {
+				if !res.def.Namespaced || res.store == nil {
 					continue
 				}
 				if err := a.deleteAllIn(ctx, res, name, storage.ListOptions{}); err != nil {
@@ -552,8 +582,15 @@ func (a *API) deleteCollection(ctx context.Context, w http.ResponseWriter, r *ht
 	}
 	for _, it := range items {
 		m, _ := meta.Accessor(it)
-		if _, _, err := res.store.Delete(ctx, m.GetNamespace(), m.GetName(), opts); err != nil && !apierrors.IsNotFound(err) {
+		item := ri
+		item.namespace, item.name = m.GetNamespace(), m.GetName()
+		opts.Admission = a.admission(r, res, item, opts.DryRun)
+		out, gone, err := res.store.Delete(ctx, m.GetNamespace(), m.GetName(), opts)
+		if err != nil && !apierrors.IsNotFound(err) {
 			return err
+		}
+		if err == nil && gone {
+			a.released(ctx, opts.Admission, out)
 		}
 	}
 	a.writeObject(w, r, http.StatusOK, list)

@@ -9,7 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"kforge.dev/kforge/controlplane/apiserver/audit"
 	"kforge.dev/kforge/controlplane/etcd"
+	"kforge.dev/kforge/controlplane/storage/encryption"
 )
 
 // Options are `kforge apiserver`'s settings, named after kube-apiserver's flags.
@@ -27,10 +29,54 @@ type Options struct {
 	// TLSCertFile and TLSPrivateKeyFile are the serving certificate (apiserver.crt/key);
 	// ClientCAFile verifies client certificates (ca.crt).
 	TLSCertFile, TLSPrivateKeyFile, ClientCAFile string
+	// Authentication, authorization, admission, encryption at rest and audit.
+	Auth AuthOptions
 	// API tunes storage.
 	API APIOptions
 	// Log receives start-up lines.
 	Log io.Writer
+}
+
+// AuthOptions are the security flags of kube-apiserver, with its names and meanings.
+type AuthOptions struct {
+	// AnonymousAuth lets requests without credentials in as system:anonymous; RBAC then lets
+	// them read only health, version and the cluster-info ConfigMap.
+	AnonymousAuth bool
+	// EnableBootstrapTokenAuth accepts bootstrap tokens (Secrets bootstrap-token-<id> in
+	// kube-system), which joining nodes use.
+	EnableBootstrapTokenAuth bool
+	// ServiceAccountKeyFiles verify service-account tokens; ServiceAccountSigningKeyFile signs
+	// the tokens of the TokenRequest API; ServiceAccountIssuers are accepted issuers, the first
+	// being the one that signs; APIAudiences are the audiences tokens must be for (default the
+	// issuers).
+	ServiceAccountKeyFiles           []string
+	ServiceAccountSigningKeyFile     string
+	ServiceAccountIssuers            []string
+	APIAudiences                     []string
+	ServiceAccountMaxTokenExpiry     time.Duration
+	ServiceAccountLookup             bool
+	RequestHeaderClientCAFile        string
+	RequestHeaderAllowedNames        []string
+	RequestHeaderUsernameHeaders     []string
+	RequestHeaderGroupHeaders        []string
+	RequestHeaderExtraHeaderPrefixes []string
+	// AuthorizationModes are tried in order: Node, RBAC, AlwaysAllow, AlwaysDeny.
+	AuthorizationModes []string
+	// EnableAdmissionPlugins and DisableAdmissionPlugins adjust the default admission chain.
+	EnableAdmissionPlugins, DisableAdmissionPlugins []string
+	// EncryptionProviderConfig is an EncryptionConfiguration file for encryption at rest.
+	EncryptionProviderConfig string
+	// AuditLogPath ("-" for standard output) turns on the audit log; AuditPolicyFile chooses
+	// what is logged (everything at Metadata level by default).
+	AuditLogPath                                       string
+	AuditPolicyFile                                    string
+	AuditLogMaxAge, AuditLogMaxBackup, AuditLogMaxSize int
+}
+
+// DefaultAuthOptions are kforge's defaults: kube-apiserver's, except that authorization is
+// Node,RBAC (as kubeadm configures it) rather than AlwaysAllow.
+func DefaultAuthOptions() AuthOptions {
+	return AuthOptions{AnonymousAuth: true, ServiceAccountLookup: true, AuthorizationModes: []string{"Node", "RBAC"}}
 }
 
 // Validate checks the options and names the flag to fix.
@@ -64,9 +110,36 @@ func Run(ctx context.Context, o Options) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	tlsCfg, err := TLSConfig(o.TLSCertFile, o.TLSPrivateKeyFile, o.ClientCAFile)
+	tlsCfg, err := TLSConfig(o.TLSCertFile, o.TLSPrivateKeyFile, o.ClientCAFile, o.Auth.RequestHeaderClientCAFile)
 	if err != nil {
 		return err
+	}
+	secCfg, err := o.Auth.Load(o.ClientCAFile)
+	if err != nil {
+		return fmt.Errorf("apiserver: %w", err)
+	}
+	if f := o.Auth.EncryptionProviderConfig; f != "" {
+		enc, err := encryption.LoadConfig(f)
+		if err != nil {
+			return fmt.Errorf("apiserver: --encryption-provider-config: %w", err)
+		}
+		o.API.Encryption = enc
+		fmt.Fprintf(o.Log, "%s\n", enc.Summary())
+	}
+	var auditLog *audit.Logger
+	if o.Auth.AuditLogPath != "" {
+		policy := audit.DefaultPolicy()
+		if o.Auth.AuditPolicyFile != "" {
+			if policy, err = audit.LoadPolicy(o.Auth.AuditPolicyFile); err != nil {
+				return fmt.Errorf("apiserver: --audit-policy-file: %w", err)
+			}
+		}
+		auditLog, err = audit.NewLogger(audit.LoggerConfig{Path: o.Auth.AuditLogPath, MaxAgeDays: o.Auth.AuditLogMaxAge,
+			MaxBackups: o.Auth.AuditLogMaxBackup, MaxSizeMB: o.Auth.AuditLogMaxSize, Policy: policy})
+		if err != nil {
+			return fmt.Errorf("apiserver: --audit-log-path: %w", err)
+		}
+		defer auditLog.Close()
 	}
 	endpoints := o.EtcdServers
 	if o.embedded() {
@@ -96,6 +169,14 @@ func Run(ctx context.Context, o Options) error {
 	if err := api.Bootstrap(ctx); err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
+	if err := api.ReconcileBootstrapPolicy(ctx); err != nil {
+		return fmt.Errorf("apiserver: %w", err)
+	}
+	go api.RunClusterRoleAggregation(ctx)
+	if err := api.EnableSecurity(secCfg); err != nil {
+		return fmt.Errorf("apiserver: %w", err)
+	}
+	api.SetAudit(auditLog)
 	advertise := net.ParseIP(o.AdvertiseAddress)
 	if advertise == nil {
 		advertise = net.ParseIP(o.BindAddress)

@@ -15,6 +15,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/version"
 
+	"kforge.dev/kforge/controlplane/apiserver/authn"
+	"kforge.dev/kforge/controlplane/apiserver/authz"
 	"kforge.dev/kforge/controlplane/apiserver/openapi"
 
 	kversion "kforge.dev/kforge/version"
@@ -48,7 +50,13 @@ func (a *API) Handler() http.Handler {
 		}
 		a.serveResource(w, r, ri)
 	})
-	return a.withTimeout(mux)
+	var h http.Handler = a.withSecurity(mux)
+	if a.audit != nil {
+		h = a.audit.Middleware(h, func(r *http.Request) (authz.Attributes, bool) {
+			return requestAttributes(r, authn.User{}), false
+		})
+	}
+	return a.withTimeout(h)
 }
 
 // openapiResources lists every served resource for the OpenAPI documents.
@@ -126,21 +134,25 @@ func (a *API) serveHealth(w http.ResponseWriter, r *http.Request) {
 }
 
 // TLSConfig is the serving TLS configuration: the serving certificate, and client
-// certificates verified against the client CA when presented.
-func TLSConfig(certFile, keyFile, clientCAFile string) (*tls.Config, error) {
+// certificates verified when presented against the client CA files (--client-ca-file and
+// --requestheader-client-ca-file; the authenticators then tell which CA signed which).
+func TLSConfig(certFile, keyFile string, clientCAFiles ...string) (*tls.Config, error) {
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		return nil, fmt.Errorf("apiserver: load --tls-cert-file/--tls-private-key-file: %w", err)
 	}
 	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
-	if clientCAFile != "" {
-		pem, err := os.ReadFile(clientCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("apiserver: read --client-ca-file: %w", err)
+	pool := x509.NewCertPool()
+	for _, f := range clientCAFiles {
+		if f == "" {
+			continue
 		}
-		pool := x509.NewCertPool()
+		pem, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("apiserver: read client CA file: %w", err)
+		}
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("apiserver: --client-ca-file %s holds no PEM certificate", clientCAFile)
+			return nil, fmt.Errorf("apiserver: client CA file %s holds no PEM certificate", f)
 		}
 		cfg.ClientCAs = pool
 		cfg.ClientAuth = tls.VerifyClientCertIfGiven

@@ -49,6 +49,9 @@ func (a *API) bind(ctx context.Context, w http.ResponseWriter, r *http.Request, 
 	if b.Target.Name == "" {
 		return apierrors.NewInvalid(schema.GroupKind{Kind: "Binding"}, podName, fieldErrorBindingNode())
 	}
+	if err := a.admitSubresource(ctx, r, res, "binding", namespace, podName, &b); err != nil {
+		return err
+	}
 	_, _, err = res.store.Update(ctx, namespace, podName, func(_ context.Context, cur runtime.Object) (runtime.Object, error) {
 		if cur == nil {
 			return nil, apierrors.NewNotFound(res.def.GroupResource(), podName)
@@ -107,6 +110,9 @@ func (a *API) evict(ctx context.Context, w http.ResponseWriter, r *http.Request,
 		if err != nil {
 			return apierrors.NewBadRequest(fmt.Sprintf("invalid Eviction: %v", err))
 		}
+	}
+	if err := a.admitSubresource(ctx, r, res, "eviction", namespace, podName, &ev); err != nil {
+		return err
 	}
 	obj, err := res.store.Get(ctx, namespace, podName, "")
 	if err != nil {

@@ -4,12 +4,13 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"kforge.dev/kforge/controlplane/apiserver"
 )
 
 func newAPIServerCommand(s Streams) *cobra.Command {
-	o := apiserver.Options{BindAddress: "0.0.0.0", SecurePort: 6443}
+	o := apiserver.Options{BindAddress: "0.0.0.0", SecurePort: 6443, Auth: apiserver.DefaultAuthOptions()}
 	cmd := &cobra.Command{
 		Use:   "apiserver",
 		Short: "Run kforge's Kubernetes API server (kube-apiserver's flags)",
@@ -21,8 +22,8 @@ working API for a single machine:
   kforge apiserver --etcd-servers=embedded --etcd-data-dir ./etcd \
     --tls-cert-file ./pki/apiserver.crt --tls-private-key-file ./pki/apiserver.key --client-ca-file ./pki/ca.crt
 
-Authentication, authorization and admission control are not enforced yet: do not expose it
-beyond a trusted network.`,
+Requests are authenticated (client certificates, bootstrap and service-account tokens,
+front-proxy headers), authorized (Node,RBAC by default) and admitted as kube-apiserver does.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := commandContext(cmd)
@@ -45,7 +46,35 @@ beyond a trusted network.`,
 	f.StringVar(&o.TLSCertFile, "tls-cert-file", "", "File containing the default x509 Certificate for HTTPS")
 	f.StringVar(&o.TLSPrivateKeyFile, "tls-private-key-file", "", "File containing the default x509 private key matching --tls-cert-file")
 	f.StringVar(&o.ClientCAFile, "client-ca-file", "", "Client certificates presented are verified against this CA bundle")
+	addAuthFlags(f, &o.Auth)
 	return cmd
+}
+
+// addAuthFlags adds kube-apiserver's authentication, authorization, admission, encryption and
+// audit flags.
+func addAuthFlags(f *pflag.FlagSet, a *apiserver.AuthOptions) {
+	f.BoolVar(&a.AnonymousAuth, "anonymous-auth", a.AnonymousAuth, "Enables anonymous requests to the secure port (user system:anonymous, group system:unauthenticated)")
+	f.BoolVar(&a.EnableBootstrapTokenAuth, "enable-bootstrap-token-auth", false, "Enable to allow secrets of type 'bootstrap.kubernetes.io/token' in the 'kube-system' namespace to be used for TLS bootstrapping authentication")
+	f.StringSliceVar(&a.ServiceAccountKeyFiles, "service-account-key-file", nil, "File containing PEM-encoded x509 RSA or ECDSA public or private keys, used to verify ServiceAccount tokens (repeatable)")
+	f.StringVar(&a.ServiceAccountSigningKeyFile, "service-account-signing-key-file", "", "Path to the file that contains the current private key of the service account token issuer")
+	f.StringSliceVar(&a.ServiceAccountIssuers, "service-account-issuer", nil, "Identifier of the service account token issuer; the first signs, all are accepted (repeatable)")
+	f.StringSliceVar(&a.APIAudiences, "api-audiences", nil, "Identifiers of the API; service account tokens must be for one of them (default: the issuers)")
+	f.DurationVar(&a.ServiceAccountMaxTokenExpiry, "service-account-max-token-expiration", 0, "The maximum validity duration of a token created by the service account token issuer")
+	f.BoolVar(&a.ServiceAccountLookup, "service-account-lookup", a.ServiceAccountLookup, "If true, validate ServiceAccount tokens exist in etcd as part of authentication")
+	f.StringVar(&a.RequestHeaderClientCAFile, "requestheader-client-ca-file", "", "Root certificate bundle to verify client certificates on incoming requests before trusting usernames in headers specified by --requestheader-username-headers")
+	f.StringSliceVar(&a.RequestHeaderAllowedNames, "requestheader-allowed-names", nil, "List of client certificate common names to allow to provide usernames in headers; empty allows any")
+	f.StringSliceVar(&a.RequestHeaderUsernameHeaders, "requestheader-username-headers", nil, "List of request headers to inspect for usernames. X-Remote-User is common")
+	f.StringSliceVar(&a.RequestHeaderGroupHeaders, "requestheader-group-headers", nil, "List of request headers to inspect for groups. X-Remote-Group is suggested")
+	f.StringSliceVar(&a.RequestHeaderExtraHeaderPrefixes, "requestheader-extra-headers-prefix", nil, "List of request header prefixes to inspect. X-Remote-Extra- is suggested")
+	f.StringSliceVar(&a.AuthorizationModes, "authorization-mode", a.AuthorizationModes, "Ordered list of plug-ins to do authorization on secure port: Node, RBAC, AlwaysAllow, AlwaysDeny")
+	f.StringSliceVar(&a.EnableAdmissionPlugins, "enable-admission-plugins", nil, "Admission plugins to enable in addition to the default ones")
+	f.StringSliceVar(&a.DisableAdmissionPlugins, "disable-admission-plugins", nil, "Admission plugins to disable, even if in the default list")
+	f.StringVar(&a.EncryptionProviderConfig, "encryption-provider-config", "", "The file containing configuration for encryption providers to be used for storing secrets in etcd")
+	f.StringVar(&a.AuditLogPath, "audit-log-path", "", "If set, all requests coming to the apiserver will be logged to this file. '-' means standard out")
+	f.StringVar(&a.AuditPolicyFile, "audit-policy-file", "", "Path to the file that defines the audit policy configuration (default: every request at Metadata level)")
+	f.IntVar(&a.AuditLogMaxAge, "audit-log-maxage", 0, "The maximum number of days to retain old audit log files")
+	f.IntVar(&a.AuditLogMaxBackup, "audit-log-maxbackup", 0, "The maximum number of old audit log files to retain")
+	f.IntVar(&a.AuditLogMaxSize, "audit-log-maxsize", 0, "The maximum size in megabytes of the audit log file before it gets rotated")
 }
 
 // portRange is a pflag value for "30000-32767".

@@ -91,6 +91,8 @@ type generationTracker interface{ TracksGeneration() bool }
 // CreateOptions are the options of a create.
 type CreateOptions struct {
 	DryRun bool
+	// Admission, when set, may change the object before it is validated and may refuse it after.
+	Admission Admission
 
 	skipHooks bool // validation-only pass of an upsert; the hooks run with the real write
 }
@@ -122,6 +124,11 @@ func (s *Store) Create(ctx context.Context, namespace string, obj runtime.Object
 		m.SetGeneration(1)
 	}
 	m.SetSelfLink("")
+	if opts.Admission != nil {
+		if err := opts.Admission.Mutate(ctx, OpCreate, obj, nil); err != nil {
+			return nil, err
+		}
+	}
 	s.Strategy.PrepareForCreate(ctx, obj)
 	nameFn := s.NameValidator
 	if nameFn == nil {
@@ -131,6 +138,11 @@ func (s *Store) Create(ctx context.Context, namespace string, obj runtime.Object
 	errs = append(errs, s.Strategy.Validate(ctx, obj)...)
 	if len(errs) > 0 {
 		return nil, s.invalid(m, errs)
+	}
+	if opts.Admission != nil {
+		if err := opts.Admission.Validate(ctx, OpCreate, obj, nil); err != nil {
+			return nil, err
+		}
 	}
 	undo := func() {}
 	if s.Hooks != nil && !opts.skipHooks {
@@ -226,6 +238,8 @@ type UpdateOptions struct {
 	Subresource string
 	// AllowCreate lets an update of a missing object create it (PUT upsert, apply).
 	AllowCreate bool
+	// Admission, when set, sees the update (or the create of an upsert) like CreateOptions'.
+	Admission Admission
 }
 
 // Transform computes the new object from the current one (nil when it does not exist yet).
@@ -270,7 +284,7 @@ func (s *Store) Update(ctx context.Context, namespace, name string, transform Tr
 			}
 			m.SetResourceVersion("")
 			created = true
-			res, err := s.Create(ctx, namespace, obj, CreateOptions{DryRun: true, skipHooks: true})
+			res, err := s.Create(ctx, namespace, obj, CreateOptions{DryRun: true, skipHooks: true, Admission: opts.Admission})
 			if err != nil {
 				return nil, err
 			}
@@ -299,6 +313,11 @@ func (s *Store) Update(ctx context.Context, namespace, name string, transform Tr
 		m.SetDeletionTimestamp(cm.GetDeletionTimestamp())
 		m.SetDeletionGracePeriodSeconds(cm.GetDeletionGracePeriodSeconds())
 		m.SetResourceVersion(cm.GetResourceVersion())
+		if opts.Admission != nil {
+			if err := opts.Admission.Mutate(ctx, OpUpdate, obj, current); err != nil {
+				return nil, err
+			}
+		}
 		var errs field.ErrorList
 		switch {
 		case opts.Subresource == "status" && s.StatusStrategy != nil:
@@ -317,6 +336,11 @@ func (s *Store) Update(ctx context.Context, namespace, name string, transform Tr
 		}
 		if len(errs) > 0 {
 			return nil, s.invalid(m, errs)
+		}
+		if opts.Admission != nil {
+			if err := opts.Admission.Validate(ctx, OpUpdate, obj, current); err != nil {
+				return nil, err
+			}
 		}
 		if s.Hooks != nil {
 			u, err := s.Hooks.BeforeUpdate(ctx, obj, current, opts.DryRun)
@@ -372,6 +396,8 @@ type DeleteOptions struct {
 	PropagationPolicy *metav1.DeletionPropagation
 	// GracePeriodSeconds is recorded as deletionGracePeriodSeconds when the object waits.
 	GracePeriodSeconds *int64
+	// Admission, when set, may refuse the delete; it sees the current object as old.
+	Admission Admission
 }
 
 // Delete removes an object, or, when it has finalizers (or foreground deletion is asked for),
@@ -384,6 +410,11 @@ func (s *Store) Delete(ctx context.Context, namespace, name string, opts DeleteO
 		return nil, false, err
 	}
 	cm, _ := meta.Accessor(current)
+	if opts.Admission != nil {
+		if err := opts.Admission.Validate(ctx, OpDelete, nil, current); err != nil {
+			return nil, false, err
+		}
+	}
 	if p := opts.Preconditions; p != nil {
 		if p.UID != nil && *p.UID != cm.GetUID() {
 			return nil, false, apierrors.NewConflict(s.Resource, name, fmt.Errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v", *p.UID, cm.GetUID()))

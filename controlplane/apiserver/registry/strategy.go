@@ -41,3 +41,21 @@ func (DefaultStrategy) ValidateUpdate(context.Context, runtime.Object, runtime.O
 	return nil
 }
 func (DefaultStrategy) SpecChanged(runtime.Object, runtime.Object) bool { return false }
+
+// Operation names a write for admission, with Kubernetes' names.
+type Operation string
+
+// The operations admission sees.
+const (
+	OpCreate Operation = "CREATE"
+	OpUpdate Operation = "UPDATE"
+	OpDelete Operation = "DELETE"
+)
+
+// Admission is the admission chain as one write sees it: Mutate runs before the strategy
+// defaults and validates the object, Validate after, each with the stored object as old (nil
+// on create, and obj is nil on delete). Either may refuse the write with an API status error.
+type Admission interface {
+	Mutate(ctx context.Context, op Operation, obj, old runtime.Object) error
+	Validate(ctx context.Context, op Operation, obj, old runtime.Object) error
+}

@@ -6,6 +6,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
@@ -220,4 +221,12 @@ func defaultJob(obj runtime.Object) {
 		j.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyNever
 	}
 	defaultTemplate(&j.Spec.Template)
+}
+
+func defaultPriorityClass(obj runtime.Object) {
+	pc := obj.(*schedulingv1.PriorityClass)
+	if pc.PreemptionPolicy == nil {
+		p := corev1.PreemptLowerPriority
+		pc.PreemptionPolicy = &p
+	}
 }

@@ -1,7 +1,11 @@
 package resources
 
 import (
+	"strings"
+
 	appsv1 "k8s.io/api/apps/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	certificatesv1 "k8s.io/api/certificates/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -9,6 +13,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -35,6 +40,9 @@ type Definition struct {
 	NameValidator registry.NameValidator
 	// GetAttrs adds resource-specific field selectors (metadata.name/namespace when nil).
 	GetAttrs storage.AttrFunc
+	// CreateOnly marks a review: a request the apiserver answers without storing anything
+	// (access reviews, token reviews), so it has no storage and no verb but create.
+	CreateOnly bool
 }
 
 // GroupResource names the resource for errors and storage.
@@ -65,6 +73,11 @@ func (d Definition) StoragePrefix() string {
 		return "/registry/leases"
 	}
 	return "/registry/" + d.Plural
+}
+
+// review defines a create-only review resource.
+func review(k schema.GroupVersionKind, plural string, namespaced bool, newFn func() runtime.Object) Definition {
+	return Definition{GVK: k, Plural: plural, Singular: strings.ToLower(k.Kind), Namespaced: namespaced, New: newFn, CreateOnly: true}
 }
 
 func gvk(group, version, kind string) schema.GroupVersionKind {
@@ -148,5 +161,15 @@ func All() []Definition {
 		{GVK: gvk("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding"), Plural: "clusterrolebindings", Singular: "clusterrolebinding",
 			New: func() runtime.Object { return &rbacv1.ClusterRoleBinding{} }, NewList: func() runtime.Object { return &rbacv1.ClusterRoleBindingList{} },
 			Strategy: plain{}, NameValidator: registry.ValidatePathSegmentName},
+		{GVK: gvk("scheduling.k8s.io", "v1", "PriorityClass"), Plural: "priorityclasses", Singular: "priorityclass", ShortNames: []string{"pc"},
+			New: func() runtime.Object { return &schedulingv1.PriorityClass{} }, NewList: func() runtime.Object { return &schedulingv1.PriorityClassList{} },
+			Strategy: plain{defaults: defaultPriorityClass, validate: validatePriorityClass, validateUpdate: validatePriorityClassUpdate}},
+
+		review(gvk("authorization.k8s.io", "v1", "SelfSubjectAccessReview"), "selfsubjectaccessreviews", false, func() runtime.Object { return &authorizationv1.SelfSubjectAccessReview{} }),
+		review(gvk("authorization.k8s.io", "v1", "SelfSubjectRulesReview"), "selfsubjectrulesreviews", false, func() runtime.Object { return &authorizationv1.SelfSubjectRulesReview{} }),
+		review(gvk("authorization.k8s.io", "v1", "SubjectAccessReview"), "subjectaccessreviews", false, func() runtime.Object { return &authorizationv1.SubjectAccessReview{} }),
+		review(gvk("authorization.k8s.io", "v1", "LocalSubjectAccessReview"), "localsubjectaccessreviews", true, func() runtime.Object { return &authorizationv1.LocalSubjectAccessReview{} }),
+		review(gvk("authentication.k8s.io", "v1", "TokenReview"), "tokenreviews", false, func() runtime.Object { return &authenticationv1.TokenReview{} }),
+		review(gvk("authentication.k8s.io", "v1", "SelfSubjectReview"), "selfsubjectreviews", false, func() runtime.Object { return &authenticationv1.SelfSubjectReview{} }),
 	}
 }

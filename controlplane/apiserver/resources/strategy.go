@@ -72,8 +72,9 @@ func (s specStatus) SpecChanged(obj, old runtime.Object) bool {
 // change is accepted as written.
 type plain struct {
 	registry.DefaultStrategy
-	validate func(obj runtime.Object) field.ErrorList
-	defaults func(obj runtime.Object)
+	validate       func(obj runtime.Object) field.ErrorList
+	validateUpdate func(obj, old runtime.Object) field.ErrorList
+	defaults       func(obj runtime.Object)
 }
 
 func (s plain) PrepareForCreate(_ context.Context, obj runtime.Object) {
@@ -95,7 +96,10 @@ func (s plain) Validate(_ context.Context, obj runtime.Object) field.ErrorList {
 	return s.validate(obj)
 }
 
-func (s plain) ValidateUpdate(ctx context.Context, obj, _ runtime.Object) field.ErrorList {
+func (s plain) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
+	if s.validateUpdate != nil {
+		return s.validateUpdate(obj, old)
+	}
 	return s.Validate(ctx, obj)
 }
 

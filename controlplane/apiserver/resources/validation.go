@@ -3,8 +3,11 @@ package resources
 import (
 	"fmt"
 
+	"strings"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -158,4 +161,31 @@ func validateDeployment(obj runtime.Object) field.ErrorList {
 		errs = append(errs, field.Invalid(p.Child("template", "metadata", "labels"), d.Spec.Template.Labels, fmt.Sprintf("`selector` does not match template `labels`")))
 	}
 	return append(errs, validatePodSpec(&d.Spec.Template.Spec, p.Child("template", "spec"))...)
+}
+
+// PriorityClass values above this are reserved for the system-* classes.
+const highestUserPriority = 1000000000
+
+func validatePriorityClass(obj runtime.Object) field.ErrorList {
+	pc := obj.(*schedulingv1.PriorityClass)
+	var errs field.ErrorList
+	if pc.Value > highestUserPriority && !strings.HasPrefix(pc.Name, "system-") {
+		errs = append(errs, field.Forbidden(field.NewPath("value"), fmt.Sprintf("maximum allowed value of a user defined priority is %d", highestUserPriority)))
+	}
+	if p := pc.PreemptionPolicy; p != nil && *p != corev1.PreemptLowerPriority && *p != corev1.PreemptNever {
+		errs = append(errs, field.NotSupported(field.NewPath("preemptionPolicy"), *p, []string{string(corev1.PreemptLowerPriority), string(corev1.PreemptNever)}))
+	}
+	return errs
+}
+
+func validatePriorityClassUpdate(obj, old runtime.Object) field.ErrorList {
+	pc, prev := obj.(*schedulingv1.PriorityClass), old.(*schedulingv1.PriorityClass)
+	errs := validatePriorityClass(obj)
+	if pc.Value != prev.Value {
+		errs = append(errs, field.Forbidden(field.NewPath("value"), "may not be changed in an update."))
+	}
+	if !apiequality.Semantic.DeepEqual(pc.PreemptionPolicy, prev.PreemptionPolicy) {
+		errs = append(errs, field.Invalid(field.NewPath("preemptionPolicy"), pc.PreemptionPolicy, "field is immutable"))
+	}
+	return errs
 }
