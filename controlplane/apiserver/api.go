@@ -123,6 +123,9 @@ func NewAPI(client *clientv3.Client, opts APIOptions) (*API, error) {
 	}
 	a.services = &serviceHooks{ips: ips, ports: allocator.NewPortRange(client, opts.NodePortBase, opts.NodePortSize)}
 	a.resourceFor(corev1.SchemeGroupVersion.WithResource("services")).store.Hooks = a.services
+	for _, gvr := range []schema.GroupVersionResource{gvrRoles, gvrClusterRoles, gvrRoleBindings, gvrClusterRoleBindings} {
+		a.resourceFor(gvr).store.Hooks = rbacGuard{a: a}
+	}
 	return a, nil
 }
 

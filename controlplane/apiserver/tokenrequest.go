@@ -39,7 +39,12 @@ func (a *API) requestToken(ctx context.Context, w http.ResponseWriter, r *http.R
 		return err
 	}
 	tr := &authenticationv1.TokenRequest{}
-	if err := json.Unmarshal(body, tr); err != nil {
+	if isProtobufBody(r) {
+		_, _, err = a.codecs.proto.Decode(body, nil, tr)
+	} else {
+		err = json.Unmarshal(body, tr)
+	}
+	if err != nil {
 		return apierrors.NewBadRequest(fmt.Sprintf("unable to decode the request body as TokenRequest: %v", err))
 	}
 	if tr.Name != "" && tr.Name != name {

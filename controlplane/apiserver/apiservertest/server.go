@@ -45,6 +45,10 @@ type Options struct {
 	API apiserver.APIOptions
 	// Security, when set, changes the security configuration before it is built.
 	Security func(*apiserver.SecurityConfig)
+	// Etcd, when set, is the etcd to serve from (a restart of an earlier server); PKIDir
+	// then names that server's PKI so its clients and tokens stay valid.
+	Etcd   *storagetest.Etcd
+	PKIDir string
 }
 
 // Start starts an apiserver for t; it stops when the test ends.
@@ -63,7 +67,10 @@ func Start(t testing.TB, opts apiserver.APIOptions) *Server {
 // StartWith starts an apiserver with options.
 func StartWith(t testing.TB, o Options) *Server {
 	t.Helper()
-	dir := t.TempDir()
+	dir := o.PKIDir
+	if dir == "" {
+		dir = t.TempDir()
+	}
 	p := pki.Params{CertificatesDir: dir, NodeName: "kforge-test", AdvertiseAddress: net.IPv4(127, 0, 0, 1),
 		EncryptionAlgorithm: pki.ECDSAP256}
 	for _, spec := range pki.DefaultCertList(p) {
@@ -74,7 +81,10 @@ func StartWith(t testing.TB, o Options) *Server {
 	if _, err := pki.EnsureServiceAccountKeys(p); err != nil {
 		t.Fatal(err)
 	}
-	e := storagetest.StartEtcd(t)
+	e := o.Etcd
+	if e == nil {
+		e = storagetest.StartEtcd(t)
+	}
 	api, err := apiserver.NewAPI(e.Client, o.API)
 	if err != nil {
 		t.Fatal(err)

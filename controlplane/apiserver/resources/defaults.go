@@ -126,9 +126,21 @@ func defaultService(obj runtime.Object) {
 	}
 }
 
+// defaultSecret fills the type and, as kube-apiserver does, merges the write-only stringData
+// into data (stringData wins) so it is never stored or returned.
 func defaultSecret(obj runtime.Object) {
-	if s := obj.(*corev1.Secret); s.Type == "" {
+	s := obj.(*corev1.Secret)
+	if s.Type == "" {
 		s.Type = corev1.SecretTypeOpaque
+	}
+	if len(s.StringData) > 0 {
+		if s.Data == nil {
+			s.Data = map[string][]byte{}
+		}
+		for k, v := range s.StringData {
+			s.Data[k] = []byte(v)
+		}
+		s.StringData = nil
 	}
 }
 
