@@ -16,13 +16,25 @@ LDFLAGS := -s -w \
 
 export CGO_ENABLED := 0
 
-.PHONY: build test lint clean fmt vet
+.PHONY: build test lint clean fmt vet fuzz
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kforge
 
 test: build
 	$(GO) test -count=1 ./...
+
+# Every fuzz target runs for FUZZTIME; a crash fails the target and leaves its input under testdata/fuzz.
+FUZZTIME ?= 10s
+FUZZ_PKGS := ./controlplane/apiserver/authn ./controlplane/apiserver/audit ./controlplane/storage/encryption
+
+fuzz:
+	@set -e; for pkg in $(FUZZ_PKGS); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$target ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
 
 vet:
 	$(GO) vet ./...

@@ -19,6 +19,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"kforge.dev/kforge/controlplane/apiserver"
+	"kforge.dev/kforge/controlplane/apiserver/audit"
 	"kforge.dev/kforge/controlplane/storage/storagetest"
 	"kforge.dev/kforge/pki"
 )
@@ -49,6 +50,8 @@ type Options struct {
 	// then names that server's PKI so its clients and tokens stay valid.
 	Etcd   *storagetest.Etcd
 	PKIDir string
+	// Audit, when set, receives the audit log of every request.
+	Audit *audit.Logger
 }
 
 // Start starts an apiserver for t; it stops when the test ends.
@@ -126,6 +129,9 @@ func StartWith(t testing.TB, o Options) *Server {
 	tlsCfg, err := apiserver.TLSConfig(pki.CertPath(dir, "apiserver"), pki.KeyPath(dir, "apiserver"), pki.CertPath(dir, "ca"), pki.CertPath(dir, "front-proxy-ca"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.Audit != nil {
+		api.SetAudit(o.Audit)
 	}
 	srv := httptest.NewUnstartedServer(api.Handler())
 	srv.EnableHTTP2 = true
