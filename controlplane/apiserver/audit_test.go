@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"kforge.dev/kforge/controlplane/apiserver/apiservertest"
@@ -61,6 +62,14 @@ func TestAuditLog(t *testing.T) {
 	if _, err := admin.CoreV1().ConfigMaps("kube-system").List(ctx, metav1.ListOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	mustCreate(t, "binding")(admin.RbacV1().RoleBindings("default").Create(ctx, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "dev-view"},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: "dev"}},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "view"}}, metav1.CreateOptions{}))
+	eventually(t, "alice lists configmaps", func() error {
+		_, err := alice.CoreV1().ConfigMaps("default").List(ctx, metav1.ListOptions{})
+		return err
+	})
 	_, err = alice.CoreV1().Secrets("default").Get(ctx, "audited", metav1.GetOptions{})
 	wantStatus(t, "alice reads a secret", err, http.StatusForbidden, `cannot get resource "secrets"`)
 	// A request with a bad token is logged too, with no user.
@@ -123,6 +132,12 @@ func TestAuditLog(t *testing.T) {
 		denied.Annotations[audit.DecisionAnnotation] != "forbid" || denied.ObjectRef == nil || denied.ObjectRef.Name != "audited" ||
 		!contains(denied.User.Groups, "dev") || !contains(denied.User.Groups, "system:authenticated") {
 		t.Errorf("alice's get event: %+v", denied)
+	}
+	allowed := find("alice's list", func(ev audit.Event) bool {
+		return ev.User.Username == "alice" && ev.Verb == "list" && ev.ResponseStatus != nil && ev.ResponseStatus.Code == http.StatusOK
+	})
+	if want := `RBAC: allowed by RoleBinding "dev-view/default" of ClusterRole "view" to Group "dev"`; allowed.Annotations[audit.ReasonAnnotation] != want {
+		t.Errorf("alice's list reason %q, want %q", allowed.Annotations[audit.ReasonAnnotation], want)
 	}
 	unauth := find("the bad token", func(ev audit.Event) bool {
 		return ev.ResponseStatus != nil && ev.ResponseStatus.Code == http.StatusUnauthorized

@@ -85,8 +85,8 @@ func (a *API) withSecurity(h http.Handler) http.Handler {
 			audit.SetImpersonatedUser(ctx, impersonated)
 		}
 		attrs := requestAttributes(r, impersonated)
-		err = a.authorize(ctx, attrs)
-		audit.AnnotateAuthorization(ctx, err == nil, "")
+		reason, err := a.authorize(ctx, attrs)
+		audit.AnnotateAuthorization(ctx, err == nil, reason)
 		if err != nil {
 			a.writeError(w, err)
 			return
@@ -96,19 +96,20 @@ func (a *API) withSecurity(h http.Handler) http.Handler {
 	})
 }
 
-// authorize answers nil when the authorizer allows attrs, else the 403 kube-apiserver gives.
-func (a *API) authorize(ctx context.Context, attrs authz.Attributes) error {
+// authorize answers the authorizer's reason, for the audit log, and nil when it allows attrs,
+// else the 403 kube-apiserver gives.
+func (a *API) authorize(ctx context.Context, attrs authz.Attributes) (string, error) {
 	if a.security == nil || a.security.Authorizer == nil {
-		return nil
+		return "", nil
 	}
 	d, reason, err := a.security.Authorizer.Authorize(ctx, attrs)
 	if d == authz.Allow {
-		return nil
+		return reason, nil
 	}
 	if err != nil && reason == "" {
 		reason = err.Error()
 	}
-	return authz.ForbiddenError(attrs, reason)
+	return reason, authz.ForbiddenError(attrs, reason)
 }
 
 // Impersonation headers, as kubectl --as, --as-group and --as-uid send them.
@@ -144,7 +145,8 @@ func (a *API) impersonate(r *http.Request, user authn.User) (authn.User, error) 
 	}
 	check := func(attrs authz.Attributes) error {
 		attrs.User, attrs.Verb, attrs.ResourceRequest = user, "impersonate", true
-		return a.authorize(r.Context(), attrs)
+		_, err := a.authorize(r.Context(), attrs)
+		return err
 	}
 	target := authn.User{Name: name, UID: uid}
 	if ns, sa, ok := splitServiceAccount(name); ok {
