@@ -19,7 +19,7 @@ import (
 	"kforge.dev/kforge/controlplane/storage/encryption"
 )
 
-func encryptionConfig(t *testing.T, providers string) *encryption.Config {
+func encryptionConfig(t testing.TB, providers string) *encryption.Config {
 	t.Helper()
 	cfg, err := encryption.ParseConfig([]byte("apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n- resources: [secrets]\n  providers:\n" + providers))
 	if err != nil {

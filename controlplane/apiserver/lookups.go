@@ -8,7 +8,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -34,18 +33,14 @@ func (a *API) cachedGet(ctx context.Context, gvr schema.GroupVersionResource, na
 	return obj, err
 }
 
-// cachedList reads the objects of gvr in namespace (all when empty) that match sel (all when nil),
-// and calls each with every item.
+// cachedList calls each with the objects of gvr in namespace (all when empty) that match sel
+// (all when nil). The objects are the watch cache's own: each must not modify them.
 func (a *API) cachedList(ctx context.Context, gvr schema.GroupVersionResource, namespace string, sel fields.Selector, each func(runtime.Object)) error {
 	res, ok := a.lookup(gvr)
 	if !ok || res.store == nil {
 		return apierrors.NewInternalError(fmt.Errorf("%s is not served", gvr))
 	}
-	list, err := res.store.List(ctx, namespace, storage.ListOptions{ResourceVersion: "0", Predicate: storage.Predicate{Field: sel}})
-	if err != nil {
-		return err
-	}
-	return meta.EachListItem(list, func(o runtime.Object) error { each(o); return nil })
+	return res.store.Visit(ctx, namespace, storage.Predicate{Field: sel}, each)
 }
 
 // objectReader gives the security layers typed reads of the API's objects.
@@ -79,7 +74,21 @@ func getAs[T runtime.Object](ctx context.Context, a *API, gvr schema.GroupVersio
 	return t, nil
 }
 
+// listAs lists copies of the objects, for callers that change what they read (quota status).
 func listAs[T runtime.Object](ctx context.Context, a *API, gvr schema.GroupVersionResource, namespace string, sel fields.Selector) ([]T, error) {
+	var out []T
+	err := a.cachedList(ctx, gvr, namespace, sel, func(o runtime.Object) {
+		if t, ok := o.DeepCopyObject().(T); ok {
+			out = append(out, t)
+		}
+	})
+	return out, err
+}
+
+// listShared lists the watch cache's own objects, for readers on every request (RBAC, the Node
+// authorizer's graph) that only look: copying every binding on every request would cost more
+// than the rest of the request.
+func listShared[T runtime.Object](ctx context.Context, a *API, gvr schema.GroupVersionResource, namespace string, sel fields.Selector) ([]T, error) {
 	var out []T
 	err := a.cachedList(ctx, gvr, namespace, sel, func(o runtime.Object) {
 		if t, ok := o.(T); ok {
@@ -113,8 +122,21 @@ func (o objectReader) ListLimitRanges(ctx context.Context, namespace string) ([]
 	return listAs[*corev1.LimitRange](ctx, o.a, gvrLimitRanges, namespace, nil)
 }
 
+// ListResourceQuotas reads a namespace's quotas as of now, not as the watch cache last saw them:
+// a request that just released or used quota, or a quota created a moment ago, must be seen by
+// the next request, or it would be admitted (or refused) on stale usage. The read is the
+// cache's consistent list: one revision read from etcd, then the cache once it has caught up.
 func (o objectReader) ListResourceQuotas(ctx context.Context, namespace string) ([]*corev1.ResourceQuota, error) {
-	return listAs[*corev1.ResourceQuota](ctx, o.a, gvrResourceQuotas, namespace, nil)
+	res, _ := o.a.lookup(gvrResourceQuotas)
+	list, err := res.store.List(ctx, namespace, storage.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	var out []*corev1.ResourceQuota
+	for i := range list.(*corev1.ResourceQuotaList).Items {
+		out = append(out, &list.(*corev1.ResourceQuotaList).Items[i])
+	}
+	return out, nil
 }
 
 // UpdateResourceQuotaStatus writes q's status if q is still the stored version (409 if not).
@@ -158,20 +180,20 @@ func (o objectReader) GetClusterRole(ctx context.Context, name string) (*rbacv1.
 }
 
 func (o objectReader) ListClusterRoles(ctx context.Context) ([]*rbacv1.ClusterRole, error) {
-	return listAs[*rbacv1.ClusterRole](ctx, o.a, gvrClusterRoles, "", nil)
+	return listShared[*rbacv1.ClusterRole](ctx, o.a, gvrClusterRoles, "", nil)
 }
 
 func (o objectReader) ListRoleBindings(ctx context.Context, namespace string) ([]*rbacv1.RoleBinding, error) {
-	return listAs[*rbacv1.RoleBinding](ctx, o.a, gvrRoleBindings, namespace, nil)
+	return listShared[*rbacv1.RoleBinding](ctx, o.a, gvrRoleBindings, namespace, nil)
 }
 
 func (o objectReader) ListClusterRoleBindings(ctx context.Context) ([]*rbacv1.ClusterRoleBinding, error) {
-	return listAs[*rbacv1.ClusterRoleBinding](ctx, o.a, gvrClusterRoleBindings, "", nil)
+	return listShared[*rbacv1.ClusterRoleBinding](ctx, o.a, gvrClusterRoleBindings, "", nil)
 }
 
 // PodsOnNode lists the pods bound to a node, for the Node authorizer.
 func (o objectReader) PodsOnNode(ctx context.Context, node string) ([]*corev1.Pod, error) {
-	return listAs[*corev1.Pod](ctx, o.a, gvrPods, "", fields.OneTermEqualSelector("spec.nodeName", node))
+	return listShared[*corev1.Pod](ctx, o.a, gvrPods, "", fields.OneTermEqualSelector("spec.nodeName", node))
 }
 
 // tokenReader is objectReader as service-account token authentication asks for objects.

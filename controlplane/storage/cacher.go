@@ -354,6 +354,28 @@ func (c *Cacher) List(ctx context.Context, keyPrefix string, opts ListOptions, l
 	return nil
 }
 
+// Visit calls fn with every cached object under keyPrefix that pred matches, in no particular
+// order, once the cache has started. The objects are the cache's own, not copies: fn must not
+// modify them. It is for readers on every request (authorization, admission) that would
+// otherwise copy a whole list to look at a few fields.
+func (c *Cacher) Visit(ctx context.Context, keyPrefix string, pred Predicate, fn func(runtime.Object)) error {
+	if !c.waitFresh(ctx, 0) {
+		return apierrors.NewServiceUnavailable(fmt.Sprintf("%s watch cache is not ready", c.store.resource))
+	}
+	c.mu.RLock()
+	objs := make([]runtime.Object, 0, 16)
+	for k, it := range c.items {
+		if strings.HasPrefix(k, keyPrefix) && pred.matchesAttrs(it.attrs.labels, it.attrs.fields) {
+			objs = append(objs, it.obj)
+		}
+	}
+	c.mu.RUnlock()
+	for _, o := range objs {
+		fn(o)
+	}
+	return nil
+}
+
 // copyInto sets *dst to a deep copy of src; both are pointers to the same type.
 func copyInto(src, dst runtime.Object) error {
 	sv, dv := reflect.ValueOf(src.DeepCopyObject()), reflect.ValueOf(dst)

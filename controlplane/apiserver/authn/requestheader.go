@@ -34,8 +34,9 @@ type RequestHeaderConfig struct {
 
 // RequestHeader is the front-proxy authenticator built by NewRequestHeader.
 type RequestHeader struct {
-	cfg RequestHeaderConfig
-	now func() time.Time
+	cfg      RequestHeaderConfig
+	now      func() time.Time
+	verified verifyCache
 }
 
 // NewRequestHeader returns an authenticator that believes identity headers only from a client
@@ -70,7 +71,7 @@ func (a *RequestHeader) Authenticate(r *http.Request) (User, bool, error) {
 	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
 		return User{}, false, nil
 	}
-	leaf, err := verifyClientCert(r.TLS.PeerCertificates, a.cfg.ClientCA, a.now())
+	leaf, err := a.verified.verify(r.TLS.PeerCertificates, a.cfg.ClientCA, a.now())
 	if err != nil {
 		return User{}, false, fmt.Errorf("request header authentication: %w", err)
 	}

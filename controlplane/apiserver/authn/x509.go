@@ -15,8 +15,9 @@ import (
 // which is how kubeadm's admin.conf (O=system:masters) and kubelets
 // (CN=system:node:<name>, O=system:nodes) are identified.
 type X509 struct {
-	pool *x509.CertPool
-	now  func() time.Time
+	pool     *x509.CertPool
+	now      func() time.Time
+	verified verifyCache
 }
 
 // NewX509 returns an authenticator trusting client certificates that chain to pool.
@@ -31,7 +32,7 @@ func (a *X509) Authenticate(r *http.Request) (User, bool, error) {
 	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
 		return User{}, false, nil
 	}
-	leaf, err := verifyClientCert(r.TLS.PeerCertificates, a.pool, a.now())
+	leaf, err := a.verified.verify(r.TLS.PeerCertificates, a.pool, a.now())
 	if err != nil {
 		return User{}, false, err
 	}
@@ -56,12 +57,19 @@ func CertCredentialID(cert *x509.Certificate) string {
 // verifyClientCert verifies chain[0] for client auth against roots, using the rest of the
 // presented chain as intermediates, and returns the leaf.
 func verifyClientCert(chain []*x509.Certificate, roots *x509.CertPool, now time.Time) (*x509.Certificate, error) {
+	leaf, _, err := verifyClientCertUntil(chain, roots, now)
+	return leaf, err
+}
+
+// verifyClientCertUntil is verifyClientCert that also says until when the verdict holds: the
+// earliest expiry along the longest-lived chain found.
+func verifyClientCertUntil(chain []*x509.Certificate, roots *x509.CertPool, now time.Time) (*x509.Certificate, time.Time, error) {
 	leaf := chain[0]
 	if leaf == nil {
-		return nil, errors.New("client certificate is missing")
+		return nil, time.Time{}, errors.New("client certificate is missing")
 	}
 	if roots == nil {
-		return nil, fmt.Errorf("verifying certificate %s failed: no client CA configured", certID(leaf))
+		return nil, time.Time{}, fmt.Errorf("verifying certificate %s failed: no client CA configured", certID(leaf))
 	}
 	opts := x509.VerifyOptions{
 		Roots:       roots,
@@ -76,10 +84,23 @@ func verifyClientCert(chain []*x509.Certificate, roots *x509.CertPool, now time.
 			}
 		}
 	}
-	if _, err := leaf.Verify(opts); err != nil {
-		return nil, fmt.Errorf("verifying certificate %s failed: %w", certID(leaf), err)
+	chains, err := leaf.Verify(opts)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("verifying certificate %s failed: %w", certID(leaf), err)
 	}
-	return leaf, nil
+	var until time.Time
+	for _, c := range chains {
+		end := c[0].NotAfter
+		for _, cert := range c[1:] {
+			if cert.NotAfter.Before(end) {
+				end = cert.NotAfter
+			}
+		}
+		if end.After(until) {
+			until = end
+		}
+	}
+	return leaf, until, nil
 }
 
 // certID describes a certificate in error messages without leaking anything secret.

@@ -18,6 +18,8 @@ import (
 // apiserver implements it over its watch cache so authorization never reaches etcd; a missing
 // object must be reported as an apimachinery NotFound error, whose text ends up verbatim in
 // the authorizer's reason just as kube-apiserver's does.
+//
+// The lists may share objects with a cache; the authorizer never modifies what they return.
 type RBACLister interface {
 	// GetRole returns the Role namespace/name, which RoleBindings of that namespace reference.
 	GetRole(ctx context.Context, namespace, name string) (*rbacv1.Role, error)

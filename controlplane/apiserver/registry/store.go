@@ -214,6 +214,25 @@ func (s *Store) List(ctx context.Context, namespace string, opts storage.ListOpt
 	return list, nil
 }
 
+// Visit calls fn with the objects of a namespace (all when empty) that pred matches, shared
+// with the watch cache rather than copied, so fn must not modify them. Without a cache it reads
+// etcd.
+func (s *Store) Visit(ctx context.Context, namespace string, pred storage.Predicate, fn func(runtime.Object)) error {
+	if s.Cache == nil {
+		list, err := s.List(ctx, namespace, storage.ListOptions{Predicate: pred})
+		if err != nil {
+			return err
+		}
+		return meta.EachListItem(list, func(o runtime.Object) error { fn(o); return nil })
+	}
+	pred.GetAttrs = s.GetAttrs
+	prefix := s.Storage.KeyPrefix(namespace)
+	if !s.Namespaced {
+		prefix = s.Storage.KeyPrefix("")
+	}
+	return s.Cache.Visit(ctx, prefix, pred, fn)
+}
+
 // Watch streams changes of a namespace (all namespaces when empty).
 func (s *Store) Watch(ctx context.Context, namespace string, opts storage.WatchOptions) (watch.Interface, error) {
 	opts.Predicate.GetAttrs = s.GetAttrs
