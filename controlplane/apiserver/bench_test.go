@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"kforge.dev/kforge/controlplane/apiserver"
 	"kforge.dev/kforge/controlplane/apiserver/apiservertest"
@@ -77,10 +78,15 @@ func BenchmarkAPIServerCreate(b *testing.B) {
 func BenchmarkAPIServerGet(b *testing.B) {
 	s := apiservertest.Start(b, apiserver.APIOptions{})
 	cs := s.Clientset(b)
+	benchGets(b, cs, cs)
+}
+
+// benchGets creates 1000 ConfigMaps as admin and measures random gets of them by reader.
+func benchGets(b *testing.B, admin, reader kubernetes.Interface) {
 	ctx := context.Background()
 	const objects = 1000
 	for i := 0; i < objects; i++ {
-		if _, err := cs.CoreV1().ConfigMaps("default").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("g%d", i)},
+		if _, err := admin.CoreV1().ConfigMaps("default").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("g%d", i)},
 			Data: map[string]string{"k": "v"}}, metav1.CreateOptions{}); err != nil {
 			b.Fatal(err)
 		}
@@ -88,7 +94,7 @@ func BenchmarkAPIServerGet(b *testing.B) {
 	var lat latencies
 	elapsed := parallel(b, func(int) error {
 		t0 := time.Now()
-		_, err := cs.CoreV1().ConfigMaps("default").Get(ctx, fmt.Sprintf("g%d", rand.IntN(objects)), metav1.GetOptions{})
+		_, err := reader.CoreV1().ConfigMaps("default").Get(ctx, fmt.Sprintf("g%d", rand.IntN(objects)), metav1.GetOptions{})
 		lat.add(time.Since(t0))
 		return err
 	})
@@ -134,22 +140,7 @@ func BenchmarkAPIServerGetRBAC(b *testing.B) {
 		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"}}, metav1.CreateOptions{}); err != nil {
 		b.Fatal(err)
 	}
-	const objects = 1000
-	for i := 0; i < objects; i++ {
-		if _, err := admin.CoreV1().ConfigMaps("default").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("g%d", i)},
-			Data: map[string]string{"k": "v"}}, metav1.CreateOptions{}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	cs := apiservertest.ClientsetFor(b, s.UserConfig(b, "kubernetes-admin", "kubeadm:cluster-admins"))
-	var lat latencies
-	elapsed := parallel(b, func(int) error {
-		t0 := time.Now()
-		_, err := cs.CoreV1().ConfigMaps("default").Get(ctx, fmt.Sprintf("g%d", rand.IntN(objects)), metav1.GetOptions{})
-		lat.add(time.Since(t0))
-		return err
-	})
-	lat.report(b, elapsed, "gets/s")
+	benchGets(b, admin, apiservertest.ClientsetFor(b, s.UserConfig(b, "kubernetes-admin", "kubeadm:cluster-admins")))
 }
 
 // BenchmarkAPIServerCreateSecret creates Secrets stored as plaintext and encrypted at rest, for

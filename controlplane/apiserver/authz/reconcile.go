@@ -87,15 +87,7 @@ func ReconcileClusterRoleBinding(existing, desired *rbacv1.ClusterRoleBinding) (
 		return existing, false
 	}
 	out := existing.DeepCopy()
-	changed = mergeMeta(&out.ObjectMeta, desired.ObjectMeta)
-	if out.RoleRef != desired.RoleRef {
-		out.RoleRef = desired.RoleRef
-		changed = true
-	}
-	var added bool
-	out.Subjects, added = unionSubjects(out.Subjects, desired.Subjects)
-	changed = changed || added
-	if !changed {
+	if !reconcileBinding(&out.ObjectMeta, &out.RoleRef, &out.Subjects, desired.ObjectMeta, desired.RoleRef, desired.Subjects) {
 		return existing, false
 	}
 	return out, true
@@ -111,18 +103,24 @@ func ReconcileRoleBinding(existing, desired *rbacv1.RoleBinding) (result *rbacv1
 		return existing, false
 	}
 	out := existing.DeepCopy()
-	changed = mergeMeta(&out.ObjectMeta, desired.ObjectMeta)
-	if out.RoleRef != desired.RoleRef {
-		out.RoleRef = desired.RoleRef
-		changed = true
-	}
-	var added bool
-	out.Subjects, added = unionSubjects(out.Subjects, desired.Subjects)
-	changed = changed || added
-	if !changed {
+	if !reconcileBinding(&out.ObjectMeta, &out.RoleRef, &out.Subjects, desired.ObjectMeta, desired.RoleRef, desired.Subjects) {
 		return existing, false
 	}
 	return out, true
+}
+
+// reconcileBinding merges the desired metadata, roleRef and subjects into a binding's copy
+// and reports whether anything changed; both binding kinds share it.
+func reconcileBinding(meta *metav1.ObjectMeta, ref *rbacv1.RoleRef, subjects *[]rbacv1.Subject,
+	desiredMeta metav1.ObjectMeta, desiredRef rbacv1.RoleRef, desiredSubjects []rbacv1.Subject) bool {
+	changed := mergeMeta(meta, desiredMeta)
+	if *ref != desiredRef {
+		*ref = desiredRef
+		changed = true
+	}
+	var added bool
+	*subjects, added = unionSubjects(*subjects, desiredSubjects)
+	return changed || added
 }
 
 func isProtected(m metav1.ObjectMeta) bool {
