@@ -42,6 +42,7 @@ type API struct {
 	services  *serviceHooks
 	security  *Security
 	audit     *audit.Logger
+	kubelet   *kubeletClient
 }
 
 // SetAudit logs every later request to l (nil turns the audit log off). Call it before

@@ -50,6 +50,12 @@ func requestAttributes(r *http.Request, user authn.User) authz.Attributes {
 			attrs.Verb = "deletecollection"
 		}
 	}
+	if isConnect(ri) && ri.subresource != "log" {
+		// exec, attach and port-forward need create whatever the method: WebSocket clients
+		// upgrade with GET, and get on pods/exec must not let a viewer run commands
+		// (kube-apiserver checks create since Kubernetes 1.31).
+		attrs.Verb = "create"
+	}
 	if (attrs.Verb == "list" || attrs.Verb == "watch") && attrs.Name == "" {
 		if sel, err := fields.ParseSelector(q.Get("fieldSelector")); err == nil {
 			if name, found := sel.RequiresExactMatch("metadata.name"); found {

@@ -184,6 +184,10 @@ func extraSubresources(r *resource) []subresource {
 		return []subresource{
 			{name: "binding", gvk: metav1.GroupVersionKind{Version: "v1", Kind: "Binding"}, verbs: metav1.Verbs{"create"}},
 			{name: "eviction", gvk: metav1.GroupVersionKind{Group: "policy", Version: "v1", Kind: "Eviction"}, verbs: metav1.Verbs{"create"}},
+			{name: "log", gvk: metav1.GroupVersionKind{Version: "v1", Kind: "Pod"}, verbs: metav1.Verbs{"get"}},
+			{name: "exec", gvk: metav1.GroupVersionKind{Version: "v1", Kind: "PodExecOptions"}, verbs: metav1.Verbs{"create", "get"}},
+			{name: "attach", gvk: metav1.GroupVersionKind{Version: "v1", Kind: "PodAttachOptions"}, verbs: metav1.Verbs{"create", "get"}},
+			{name: "portforward", gvk: metav1.GroupVersionKind{Version: "v1", Kind: "PodPortForwardOptions"}, verbs: metav1.Verbs{"create", "get"}},
 		}
 	case r.def.Plural == "serviceaccounts" && r.def.GVK.Group == "":
 		return []subresource{{name: "token", gvk: metav1.GroupVersionKind{Group: "authentication.k8s.io", Version: "v1", Kind: "TokenRequest"}, verbs: metav1.Verbs{"create"}}}

@@ -48,6 +48,12 @@ func (a *API) serveResource(w http.ResponseWriter, r *http.Request, ri requestIn
 		}
 		return
 	}
+	if isConnect(ri) {
+		if err := a.servePodConnect(w, r, ri); err != nil {
+			a.writeError(w, err)
+		}
+		return
+	}
 	switch ri.subresource {
 	case "":
 	case "scale":

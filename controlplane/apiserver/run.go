@@ -31,6 +31,8 @@ type Options struct {
 	TLSCertFile, TLSPrivateKeyFile, ClientCAFile string
 	// Authentication, authorization, admission, encryption at rest and audit.
 	Auth AuthOptions
+	// Kubelet is how pod logs, exec, attach and port-forward reach kubelets.
+	Kubelet KubeletClientConfig
 	// API tunes storage.
 	API APIOptions
 	// Log receives start-up lines.
@@ -177,6 +179,9 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("apiserver: %w", err)
 	}
 	api.SetAudit(auditLog)
+	if err := api.SetKubeletClient(o.Kubelet); err != nil {
+		return err
+	}
 	advertise := net.ParseIP(o.AdvertiseAddress)
 	if advertise == nil {
 		advertise = net.ParseIP(o.BindAddress)

@@ -74,7 +74,7 @@ func (a *API) openapiResources() []openapi.Resource {
 func (a *API) withTimeout(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		if boolParam(q, "watch") || strings.Contains(r.URL.Path, "/watch/") {
+		if boolParam(q, "watch") || strings.Contains(r.URL.Path, "/watch/") || isLongRunningConnect(r.URL.Path) {
 			h.ServeHTTP(w, r)
 			return
 		}

@@ -2,9 +2,12 @@ package app
 
 import (
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	corev1 "k8s.io/api/core/v1"
 
 	"kforge.dev/kforge/controlplane/apiserver"
 )
@@ -47,8 +50,40 @@ front-proxy headers), authorized (Node,RBAC by default) and admitted as kube-api
 	f.StringVar(&o.TLSPrivateKeyFile, "tls-private-key-file", "", "File containing the default x509 private key matching --tls-cert-file")
 	f.StringVar(&o.ClientCAFile, "client-ca-file", "", "Client certificates presented are verified against this CA bundle")
 	addAuthFlags(f, &o.Auth)
+	f.StringVar(&o.Kubelet.CertFile, "kubelet-client-certificate", "", "Path to a client cert file for TLS to kubelets (pod logs, exec, attach, port-forward)")
+	f.StringVar(&o.Kubelet.KeyFile, "kubelet-client-key", "", "Path to a client key file for TLS to kubelets")
+	f.StringVar(&o.Kubelet.CAFile, "kubelet-certificate-authority", "", "Path to a cert file for the certificate authority of kubelets' serving certificates (unverified without it)")
+	f.DurationVar(&o.Kubelet.Timeout, "kubelet-timeout", 5*time.Second, "Timeout for kubelet operations")
+	f.Var(&addressTypes{&o.Kubelet.PreferredAddressTypes}, "kubelet-preferred-address-types", "List of the preferred NodeAddressTypes to use for kubelet connections (default Hostname,InternalDNS,InternalIP,ExternalDNS,ExternalIP)")
 	return cmd
 }
+
+// addressTypes is --kubelet-preferred-address-types: a comma-separated list of Node address
+// types, checked so a typo fails at start rather than at the first kubectl logs.
+type addressTypes struct{ out *[]corev1.NodeAddressType }
+
+func (a *addressTypes) String() string {
+	var s []string
+	for _, t := range *a.out {
+		s = append(s, string(t))
+	}
+	return strings.Join(s, ",")
+}
+
+func (a *addressTypes) Set(v string) error {
+	*a.out = nil
+	for _, t := range strings.Split(v, ",") {
+		switch at := corev1.NodeAddressType(strings.TrimSpace(t)); at {
+		case corev1.NodeHostName, corev1.NodeInternalDNS, corev1.NodeInternalIP, corev1.NodeExternalDNS, corev1.NodeExternalIP:
+			*a.out = append(*a.out, at)
+		default:
+			return fmt.Errorf("%q is not a node address type; use Hostname, InternalDNS, InternalIP, ExternalDNS or ExternalIP", t)
+		}
+	}
+	return nil
+}
+
+func (a *addressTypes) Type() string { return "strings" }
 
 // addAuthFlags adds kube-apiserver's authentication, authorization, admission, encryption and
 // audit flags.

@@ -5,6 +5,7 @@ package apiservertest
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"net"
 	"net/http/httptest"
@@ -133,6 +134,10 @@ func StartWith(t testing.TB, o Options) *Server {
 	if o.Audit != nil {
 		api.SetAudit(o.Audit)
 	}
+	if err := api.SetKubeletClient(apiserver.KubeletClientConfig{CertFile: pki.CertPath(dir, "apiserver-kubelet-client"),
+		KeyFile: pki.KeyPath(dir, "apiserver-kubelet-client"), CAFile: pki.CertPath(dir, "ca")}); err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewUnstartedServer(api.Handler())
 	srv.EnableHTTP2 = true
 	srv.TLS = tlsCfg
@@ -187,6 +192,28 @@ func (s *Server) CertConfig(t testing.TB, ca, user string, groups ...string) *re
 	c := s.AnonymousConfig()
 	c.CertData, c.KeyData = issued.CertPEM, issued.KeyPEM
 	return c
+}
+
+// ServingCert is a TLS serving certificate for ips signed by the cluster CA, for stand-ins of
+// the servers the apiserver calls (kubelets).
+func (s *Server) ServingCert(t testing.TB, name string, ips ...net.IP) tls.Certificate {
+	t.Helper()
+	caCert, caKey, err := pki.LoadCertAndKey(s.PKIDir, "ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := pki.CertSpec{Name: "serving-" + name, CommonName: name, KeyUsage: pki.LeafKeyUsage(s.params),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		SANs:        func(pki.Params) ([]string, []net.IP, error) { return []string{name}, ips, nil }}
+	issued, err := pki.IssueLeaf(s.params, spec, caCert, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tls.X509KeyPair(issued.CertPEM, issued.KeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert
 }
 
 // Clientset is a typed client for the server's superuser.
