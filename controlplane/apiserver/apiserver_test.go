@@ -2,6 +2,7 @@ package apiserver_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -47,7 +48,8 @@ func minimal(d resources.Definition, name string) *unstructured.Unstructured {
 	case "EndpointSlice":
 		u.Object["addressType"] = "IPv4"
 	case "CertificateSigningRequest":
-		u.Object["spec"] = map[string]any{"request": "", "signerName": "kubernetes.io/kube-apiserver-client"}
+		u.Object["spec"] = map[string]any{"request": base64.StdEncoding.EncodeToString(testCSR), "signerName": "kubernetes.io/kube-apiserver-client",
+			"usages": []any{"client auth"}}
 	case "RoleBinding", "ClusterRoleBinding":
 		u.Object["roleRef"] = map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"}
 	case "PriorityClass":

@@ -2,6 +2,12 @@ package apiserver_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"strings"
 	"testing"
 
@@ -15,6 +21,20 @@ import (
 	"kforge.dev/kforge/controlplane/apiserver"
 	"kforge.dev/kforge/controlplane/apiserver/apiservertest"
 )
+
+// testCSR is a PEM certificate request signed by a fresh key: kube-apiserver validation (and
+// kforge's) refuses a CSR whose request does not parse or whose signature does not verify.
+var testCSR = func() []byte {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "system:node:n1", Organization: []string{"system:nodes"}}}, key)
+	if err != nil {
+		panic(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})
+}()
 
 func TestBindingEvictionAndApproval(t *testing.T) {
 	s := apiservertest.Start(t, apiserver.APIOptions{})
@@ -80,7 +100,7 @@ func TestBindingEvictionAndApproval(t *testing.T) {
 	// CSR approval touches only the conditions.
 	csrs := cs.CertificatesV1().CertificateSigningRequests()
 	csr, err := csrs.Create(ctx, &certificatesv1.CertificateSigningRequest{ObjectMeta: metav1.ObjectMeta{Name: "node-csr"},
-		Spec: certificatesv1.CertificateSigningRequestSpec{Request: []byte("x"), SignerName: "kubernetes.io/kube-apiserver-client-kubelet",
+		Spec: certificatesv1.CertificateSigningRequestSpec{Request: testCSR, SignerName: "kubernetes.io/kube-apiserver-client-kubelet",
 			Usages: []certificatesv1.KeyUsage{certificatesv1.UsageClientAuth}}}, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +122,7 @@ func TestKubectlCertificateApprove(t *testing.T) {
 	for _, v := range []string{"1.27", "1.33"} {
 		name := "csr-" + strings.ReplaceAll(v, ".", "")
 		_, err := cs.CertificatesV1().CertificateSigningRequests().Create(context.Background(), &certificatesv1.CertificateSigningRequest{ObjectMeta: metav1.ObjectMeta{Name: name},
-			Spec: certificatesv1.CertificateSigningRequestSpec{Request: []byte("x"), SignerName: "kubernetes.io/kube-apiserver-client",
+			Spec: certificatesv1.CertificateSigningRequestSpec{Request: testCSR, SignerName: "kubernetes.io/kube-apiserver-client",
 				Usages: []certificatesv1.KeyUsage{certificatesv1.UsageClientAuth}}}, metav1.CreateOptions{})
 		if err != nil {
 			t.Fatal(err)

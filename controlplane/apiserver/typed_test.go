@@ -124,7 +124,8 @@ func TestTypedCRUDOnEveryResource(t *testing.T) {
 		},
 		"certificatesigningrequests": func(t *testing.T) {
 			typedCRUD(t, cs.CertificatesV1().CertificateSigningRequests(), &certificatesv1.CertificateSigningRequest{ObjectMeta: om("csr"),
-				Spec: certificatesv1.CertificateSigningRequestSpec{Request: []byte("x"), SignerName: "kubernetes.io/kube-apiserver-client"}})
+				Spec: certificatesv1.CertificateSigningRequestSpec{Request: testCSR, SignerName: "kubernetes.io/kube-apiserver-client",
+					Usages: []certificatesv1.KeyUsage{certificatesv1.UsageClientAuth}}})
 		},
 		"poddisruptionbudgets": func(t *testing.T) {
 			typedCRUD(t, cs.PolicyV1().PodDisruptionBudgets(ns), &policyv1.PodDisruptionBudget{ObjectMeta: om("pdb"), Spec: policyv1.PodDisruptionBudgetSpec{Selector: sel}})

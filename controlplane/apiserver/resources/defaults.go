@@ -6,7 +6,10 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
@@ -186,8 +189,17 @@ func defaultDaemonSet(obj runtime.Object) {
 	if ds.Spec.UpdateStrategy.Type == "" {
 		ds.Spec.UpdateStrategy.Type = appsv1.RollingUpdateDaemonSetStrategyType
 	}
-	if ds.Spec.UpdateStrategy.Type == appsv1.RollingUpdateDaemonSetStrategyType && ds.Spec.UpdateStrategy.RollingUpdate == nil {
-		ds.Spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateDaemonSet{MaxUnavailable: ptr(intstr.FromInt32(1)), MaxSurge: ptr(intstr.FromInt32(0))}
+	if ds.Spec.UpdateStrategy.Type == appsv1.RollingUpdateDaemonSetStrategyType {
+		if ds.Spec.UpdateStrategy.RollingUpdate == nil {
+			ds.Spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateDaemonSet{}
+		}
+		ru := ds.Spec.UpdateStrategy.RollingUpdate
+		if ru.MaxUnavailable == nil {
+			ru.MaxUnavailable = ptr(intstr.FromInt32(1))
+		}
+		if ru.MaxSurge == nil {
+			ru.MaxSurge = ptr(intstr.FromInt32(0))
+		}
 	}
 	if ds.Spec.RevisionHistoryLimit == nil {
 		ds.Spec.RevisionHistoryLimit = ptr(int32(10))
@@ -208,6 +220,14 @@ func defaultStatefulSet(obj runtime.Object) {
 	}
 	if s.Spec.RevisionHistoryLimit == nil {
 		s.Spec.RevisionHistoryLimit = ptr(int32(10))
+	}
+	if p := s.Spec.PersistentVolumeClaimRetentionPolicy; p != nil {
+		if p.WhenDeleted == "" {
+			p.WhenDeleted = appsv1.RetainPersistentVolumeClaimRetentionPolicyType
+		}
+		if p.WhenScaled == "" {
+			p.WhenScaled = appsv1.RetainPersistentVolumeClaimRetentionPolicyType
+		}
 	}
 	defaultTemplate(&s.Spec.Template)
 }
@@ -232,7 +252,90 @@ func defaultJob(obj runtime.Object) {
 	if j.Spec.Template.Spec.RestartPolicy == "" {
 		j.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyNever
 	}
+	if !manualSelector(j) {
+		generateJobSelector(j)
+	}
 	defaultTemplate(&j.Spec.Template)
+}
+
+// generateJobSelector gives a Job the selector kube-apiserver generates: its pod template is
+// labelled with the Job's uid and name (labels the author set are kept, and validation refuses
+// them if they conflict) and the selector picks the uid, so no two Jobs share pods.
+func generateJobSelector(j *batchv1.Job) {
+	if j.UID == "" {
+		return // not stored yet: the registry sets the uid before defaulting
+	}
+	if j.Spec.Template.Labels == nil {
+		j.Spec.Template.Labels = map[string]string{}
+	}
+	for k, v := range map[string]string{
+		batchv1.ControllerUidLabel: string(j.UID), legacyControllerUIDLabel: string(j.UID),
+		batchv1.JobNameLabel: j.Name, legacyJobNameLabel: j.Name,
+	} {
+		if _, ok := j.Spec.Template.Labels[k]; !ok {
+			j.Spec.Template.Labels[k] = v
+		}
+	}
+	if j.Spec.Selector == nil {
+		j.Spec.Selector = &metav1.LabelSelector{}
+	}
+	if j.Spec.Selector.MatchLabels == nil {
+		j.Spec.Selector.MatchLabels = map[string]string{}
+	}
+	if _, ok := j.Spec.Selector.MatchLabels[batchv1.ControllerUidLabel]; !ok {
+		j.Spec.Selector.MatchLabels[batchv1.ControllerUidLabel] = string(j.UID)
+	}
+}
+
+// defaultEndpoints: ports without a protocol are TCP.
+func defaultEndpoints(obj runtime.Object) {
+	e := obj.(*corev1.Endpoints)
+	for i := range e.Subsets {
+		for j := range e.Subsets[i].Ports {
+			if p := &e.Subsets[i].Ports[j]; p.Protocol == "" {
+				p.Protocol = corev1.ProtocolTCP
+			}
+		}
+	}
+}
+
+// defaultEndpointSlice: ports without a name are unnamed ("") and without a protocol TCP.
+func defaultEndpointSlice(obj runtime.Object) {
+	s := obj.(*discoveryv1.EndpointSlice)
+	for i := range s.Ports {
+		p := &s.Ports[i]
+		if p.Name == nil {
+			p.Name = ptr("")
+		}
+		if p.Protocol == nil {
+			p.Protocol = ptr(corev1.ProtocolTCP)
+		}
+	}
+}
+
+// defaultSubjects puts users and groups in the RBAC API group when the client left it out.
+func defaultSubjects(subjects []rbacv1.Subject) {
+	for i := range subjects {
+		if s := &subjects[i]; s.APIGroup == "" && (s.Kind == rbacv1.UserKind || s.Kind == rbacv1.GroupKind) {
+			s.APIGroup = rbacv1.GroupName
+		}
+	}
+}
+
+func defaultRoleBinding(obj runtime.Object) {
+	b := obj.(*rbacv1.RoleBinding)
+	if b.RoleRef.APIGroup == "" {
+		b.RoleRef.APIGroup = rbacv1.GroupName
+	}
+	defaultSubjects(b.Subjects)
+}
+
+func defaultClusterRoleBinding(obj runtime.Object) {
+	b := obj.(*rbacv1.ClusterRoleBinding)
+	if b.RoleRef.APIGroup == "" {
+		b.RoleRef.APIGroup = rbacv1.GroupName
+	}
+	defaultSubjects(b.Subjects)
 }
 
 func defaultPriorityClass(obj runtime.Object) {

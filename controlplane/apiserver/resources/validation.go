@@ -2,22 +2,20 @@ package resources
 
 import (
 	"fmt"
-
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 // Validation here covers what clients most often get wrong, with kube-apiserver's field paths
-// and messages; it grows resource by resource.
+// and messages; it grows resource by resource. This file holds pods, services, config maps,
+// secrets and priority classes; validation_core.go, validation_workloads.go and
+// validation_cluster.go the other resources.
 
 func validateContainers(cs []corev1.Container, p *field.Path, required bool) field.ErrorList {
 	var errs field.ErrorList
@@ -144,23 +142,6 @@ func validateConfigMap(obj runtime.Object) field.ErrorList {
 func validateSecret(obj runtime.Object) field.ErrorList {
 	s := obj.(*corev1.Secret)
 	return append(validateKeys(s.Data, field.NewPath("data")), validateKeys(s.StringData, field.NewPath("stringData"))...)
-}
-
-func validateDeployment(obj runtime.Object) field.ErrorList {
-	d := obj.(*appsv1.Deployment)
-	var errs field.ErrorList
-	p := field.NewPath("spec")
-	if d.Spec.Replicas != nil && *d.Spec.Replicas < 0 {
-		errs = append(errs, field.Invalid(p.Child("replicas"), *d.Spec.Replicas, "must be greater than or equal to 0"))
-	}
-	if d.Spec.Selector == nil || (len(d.Spec.Selector.MatchLabels) == 0 && len(d.Spec.Selector.MatchExpressions) == 0) {
-		errs = append(errs, field.Required(p.Child("selector"), ""))
-	} else if sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector); err != nil {
-		errs = append(errs, field.Invalid(p.Child("selector"), d.Spec.Selector, err.Error()))
-	} else if !sel.Matches(labels.Set(d.Spec.Template.Labels)) {
-		errs = append(errs, field.Invalid(p.Child("template", "metadata", "labels"), d.Spec.Template.Labels, fmt.Sprintf("`selector` does not match template `labels`")))
-	}
-	return append(errs, validatePodSpec(&d.Spec.Template.Spec, p.Child("template", "spec"))...)
 }
 
 // PriorityClass values above this are reserved for the system-* classes.
