@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -259,6 +260,9 @@ func (k *kubeletClient) upgrade(w http.ResponseWriter, r *http.Request, loc *url
 				}
 			}
 		},
+		// Mid-stream copy errors are clients or kubelets hanging up, which ends the session
+		// anyway; they are not worth a line on standard error each.
+		ErrorLog: log.New(io.Discard, "", 0),
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
 			writeError(w, kubeletError(http.StatusBadGateway, fmt.Sprintf("error dialing backend: %v", err)))
 		},
