@@ -122,21 +122,11 @@ func (o objectReader) ListLimitRanges(ctx context.Context, namespace string) ([]
 	return listAs[*corev1.LimitRange](ctx, o.a, gvrLimitRanges, namespace, nil)
 }
 
-// ListResourceQuotas reads a namespace's quotas as of now, not as the watch cache last saw them:
-// a request that just released or used quota, or a quota created a moment ago, must be seen by
-// the next request, or it would be admitted (or refused) on stale usage. The read is the
-// cache's consistent list: one revision read from etcd, then the cache once it has caught up.
+// ListResourceQuotas reads a namespace's quotas from the watch cache once it shows this
+// apiserver's own quota writes: usage this server just charged or released, or a quota created a
+// moment ago, is seen by the next request.
 func (o objectReader) ListResourceQuotas(ctx context.Context, namespace string) ([]*corev1.ResourceQuota, error) {
-	res, _ := o.a.lookup(gvrResourceQuotas)
-	list, err := res.store.List(ctx, namespace, storage.ListOptions{})
-	if err != nil {
-		return nil, err
-	}
-	var out []*corev1.ResourceQuota
-	for i := range list.(*corev1.ResourceQuotaList).Items {
-		out = append(out, &list.(*corev1.ResourceQuotaList).Items[i])
-	}
-	return out, nil
+	return listAs[*corev1.ResourceQuota](ctx, o.a, gvrResourceQuotas, namespace, nil)
 }
 
 // UpdateResourceQuotaStatus writes q's status if q is still the stored version (409 if not).

@@ -355,12 +355,14 @@ func (c *Cacher) List(ctx context.Context, keyPrefix string, opts ListOptions, l
 }
 
 // Visit calls fn with every cached object under keyPrefix that pred matches, in no particular
-// order, once the cache has started. The objects are the cache's own, not copies: fn must not
-// modify them. It is for readers on every request (authorization, admission) that would
-// otherwise copy a whole list to look at a few fields.
+// order, once the cache shows every write this process made to the resource (so a request
+// sees what the previous one wrote; writes by other apiservers show as fast as the watch
+// delivers them). The objects are the cache's own, not copies: fn must not modify them. It is
+// for readers on every request (authorization, admission) that would otherwise copy a whole
+// list to look at a few fields.
 func (c *Cacher) Visit(ctx context.Context, keyPrefix string, pred Predicate, fn func(runtime.Object)) error {
-	if !c.waitFresh(ctx, 0) {
-		return apierrors.NewServiceUnavailable(fmt.Sprintf("%s watch cache is not ready", c.store.resource))
+	if !c.waitFresh(ctx, c.store.LastWrite()) {
+		return apierrors.NewServiceUnavailable(fmt.Sprintf("%s watch cache has not caught up with this apiserver's writes", c.store.resource))
 	}
 	c.mu.RLock()
 	objs := make([]runtime.Object, 0, 16)

@@ -7,6 +7,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -33,6 +34,22 @@ type Store struct {
 	newFunc     func() runtime.Object
 	newListFunc func() runtime.Object
 	transformer Transformer
+	// written is the etcd revision of the newest write this Store made, so that readers of a
+	// watch cache can wait until it shows this process's own writes.
+	written atomic.Int64
+}
+
+// LastWrite is the etcd revision of the newest create, update or delete this Store made (0
+// before the first): a cache read that waits for it sees every write this process made.
+func (s *Store) LastWrite() int64 { return s.written.Load() }
+
+func (s *Store) wrote(rev int64) {
+	for {
+		cur := s.written.Load()
+		if rev <= cur || s.written.CompareAndSwap(cur, rev) {
+			return
+		}
+	}
 }
 
 // Transformer changes values on their way to and from etcd: encryption at rest. The etcd key
@@ -199,6 +216,7 @@ func (s *Store) Create(ctx context.Context, key string, obj, out runtime.Object)
 	if !resp.Succeeded {
 		return apierrors.NewAlreadyExists(s.resource, path.Base(key))
 	}
+	s.wrote(resp.Header.Revision)
 	if out != nil {
 		return s.decode(data, resp.Header.Revision, out)
 	}
@@ -280,6 +298,7 @@ func (s *Store) GuaranteedUpdate(ctx context.Context, key string, out runtime.Ob
 		if !txn.Succeeded {
 			continue // someone else wrote first: recompute from their version
 		}
+		s.wrote(txn.Header.Revision)
 		return s.decode(data, txn.Header.Revision, out)
 	}
 }
@@ -318,6 +337,7 @@ func (s *Store) Delete(ctx context.Context, key string, out runtime.Object, pre 
 		if !txn.Succeeded {
 			continue
 		}
+		s.wrote(txn.Header.Revision)
 		if out != nil {
 			if err := s.decodeStored(ctx, key, kv.Value, txn.Header.Revision, out); err != nil {
 				return err
