@@ -135,6 +135,11 @@ func (o objectReader) UpdateResourceQuotaStatus(ctx context.Context, q *corev1.R
 	out, _, err := res.store.Update(ctx, q.Namespace, q.Name, func(context.Context, runtime.Object) (runtime.Object, error) {
 		return q.DeepCopy(), nil
 	}, registry.UpdateOptions{Subresource: "status"})
+	if apierrors.IsConflict(err) {
+		// Another apiserver changed the quota since our cache saw it. A consistent list makes
+		// the cache catch up with etcd, so the caller's retry reads the quota as it is now.
+		_, _ = res.store.List(ctx, q.Namespace, storage.ListOptions{})
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"kforge.dev/kforge/controlplane/apiserver"
@@ -701,3 +703,61 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func mustQuantity(s string) resource.Quantity { return resource.MustParse(s) }
+
+// TestQuotaAcrossAPIServers: two apiservers on one etcd admit pods against one quota at the
+// same time; the quota is never exceeded and its usage matches the pods that exist.
+func TestQuotaAcrossAPIServers(t *testing.T) {
+	s1 := apiservertest.StartWith(t, apiservertest.Options{})
+	s2 := apiservertest.StartWith(t, apiservertest.Options{Etcd: s1.Etcd, PKIDir: s1.PKIDir})
+	ctx := context.Background()
+	admin := s1.Clientset(t)
+	mustCreate(t, "ns")(admin.CoreV1().Namespaces().Create(ctx, namespace("q"), metav1.CreateOptions{}))
+	mustCreate(t, "sa")(admin.CoreV1().ServiceAccounts("q").Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{}))
+	mustCreate(t, "quota")(admin.CoreV1().ResourceQuotas("q").Create(ctx, &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "pods"},
+		Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{corev1.ResourcePods: mustQuantity("10")}}}, metav1.CreateOptions{}))
+	clients := []*kubernetes.Clientset{s1.Clientset(t), s2.Clientset(t)}
+	// Both servers' watch caches must hold the quota before the race starts.
+	for i, cs := range clients {
+		eventually(t, fmt.Sprintf("server %d caches the quota", i+1), func() error {
+			l, err := cs.CoreV1().ResourceQuotas("q").List(ctx, metav1.ListOptions{ResourceVersion: "0"})
+			if err != nil || len(l.Items) != 1 {
+				return errorf("cached quotas: %v, %v", l, err)
+			}
+			return nil
+		})
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	created, refused := 0, 0
+	for i := 0; i < 24; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			_, err := clients[i%2].CoreV1().Pods("q").Create(ctx, podOn(fmt.Sprintf("p%d", i), "", corev1.PodSpec{}), metav1.CreateOptions{})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				created++
+			case apierrors.IsForbidden(err) && strings.Contains(err.Error(), "exceeded quota"):
+				refused++
+			default:
+				t.Errorf("create p%d: %v", i, err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	pods, err := admin.CoreV1().Pods("q").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rq, err := admin.CoreV1().ResourceQuotas("q").Get(ctx, "pods", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := rq.Status.Used[corev1.ResourcePods]
+	if created != 10 || refused != 14 || len(pods.Items) != 10 || used.Value() != 10 {
+		t.Errorf("created %d, refused %d, %d pods exist, quota used %s; want 10 created, 14 refused, 10 pods, used 10",
+			created, refused, len(pods.Items), used.String())
+	}
+}
