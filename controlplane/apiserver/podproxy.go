@@ -35,6 +35,10 @@ func isConnect(ri requestInfo) bool {
 // lives as long as the stream (a followed log, an interactive exec) rather than the usual
 // request timeout; a log that does not follow gets its own timeout in streamLog.
 func isLongRunningConnect(path string) bool {
+	// Every request passes here: look at the last segment before parsing the path.
+	if !connectSubresources[path[strings.LastIndex(path, "/")+1:]] {
+		return false
+	}
 	ri, ok, err := parseResourcePath(path)
 	return ok && err == nil && isConnect(ri)
 }

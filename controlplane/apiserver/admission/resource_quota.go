@@ -109,6 +109,8 @@ func (q *ResourceQuota) Validate(ctx context.Context, a *Attributes) error {
 	done := map[string]bool{} // quotas whose new status is already stored
 	var lastErr error
 	for attempt := 0; attempt < q.attempts(); attempt++ {
+		// Read again under the lock: a request just ahead in this namespace may have charged
+		// the quota while this one waited.
 		list, err := q.quotas.ListResourceQuotas(ctx, a.Namespace)
 		if err != nil {
 			return internal(err)

@@ -28,12 +28,7 @@ func ReconcileClusterRole(existing, desired *rbacv1.ClusterRole) (result *rbacv1
 		return existing, false
 	}
 	out := existing.DeepCopy()
-	changed = mergeMeta(&out.ObjectMeta, desired.ObjectMeta)
-
-	if missing := missingRules(out.Rules, desired.Rules); len(missing) > 0 {
-		out.Rules = append(out.Rules, missing...)
-		changed = true
-	}
+	changed = reconcileRules(&out.ObjectMeta, &out.Rules, desired.ObjectMeta, desired.Rules)
 
 	switch {
 	case desired.AggregationRule == nil && out.AggregationRule != nil:
@@ -65,15 +60,21 @@ func ReconcileRole(existing, desired *rbacv1.Role) (result *rbacv1.Role, changed
 		return existing, false
 	}
 	out := existing.DeepCopy()
-	changed = mergeMeta(&out.ObjectMeta, desired.ObjectMeta)
-	if missing := missingRules(out.Rules, desired.Rules); len(missing) > 0 {
-		out.Rules = append(out.Rules, missing...)
-		changed = true
-	}
-	if !changed {
+	if !reconcileRules(&out.ObjectMeta, &out.Rules, desired.ObjectMeta, desired.Rules) {
 		return existing, false
 	}
 	return out, true
+}
+
+// reconcileRules merges the desired metadata into a role's copy and adds the desired rules it
+// lacks, reporting whether anything changed; both role kinds share it.
+func reconcileRules(meta *metav1.ObjectMeta, rules *[]rbacv1.PolicyRule, desiredMeta metav1.ObjectMeta, desiredRules []rbacv1.PolicyRule) bool {
+	changed := mergeMeta(meta, desiredMeta)
+	if missing := missingRules(*rules, desiredRules); len(missing) > 0 {
+		*rules = append(*rules, missing...)
+		changed = true
+	}
+	return changed
 }
 
 // ReconcileClusterRoleBinding reconciles a default ClusterRoleBinding: missing subjects are
